@@ -1,0 +1,120 @@
+// Argument parsing and error conversion for the bindings: every failure becomes a JS
+// Error naming the kernel, and kernel Status failures also name file:line.
+#pragma once
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "../core/buffer.h"
+#include "../core/dtype.h"
+#include "../core/status.h"
+#include "../kernels/elementwise/elementwise.h"
+
+namespace lb {
+
+// The object behind a buffer handle; `freed` guards use after free() from JS.
+struct BufferHandle {
+  Buffer buffer;
+  bool freed = false;
+};
+
+[[noreturn]] inline void throw_error(Napi::Env env, const std::string& kernel, const std::string& message) {
+  throw Napi::Error::New(env, "largebatch kernel '" + kernel + "': " + message);
+}
+
+inline void throw_if_failed(Napi::Env env, const std::string& kernel, const Status& s) {
+  if (s.ok) return;
+  std::string where = std::string(s.file) + ":" + std::to_string(s.line);
+  throw_error(env, kernel, s.message + " (" + where + ")");
+}
+
+inline double arg_number(const Napi::CallbackInfo& info, size_t i, const char* kernel) {
+  if (i >= info.Length() || !info[i].IsNumber())
+    throw_error(info.Env(), kernel, "argument " + std::to_string(i) + " must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+inline int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* kernel) {
+  return static_cast<int64_t>(arg_number(info, i, kernel));
+}
+
+inline DType arg_dtype(const Napi::CallbackInfo& info, size_t i, const char* kernel) {
+  int64_t code = arg_int(info, i, kernel);
+  if (!dtype_valid(static_cast<int>(code))) throw_error(info.Env(), kernel, "unknown dtype code " + std::to_string(code));
+  return static_cast<DType>(code);
+}
+
+inline Buffer& arg_buffer(const Napi::CallbackInfo& info, size_t i, const char* kernel) {
+  if (i >= info.Length() || !info[i].IsExternal())
+    throw_error(info.Env(), kernel, "argument " + std::to_string(i) + " must be a buffer handle");
+  BufferHandle* h = info[i].As<Napi::External<BufferHandle>>().Data();
+  if (h->freed) throw_error(info.Env(), kernel, "argument " + std::to_string(i) + " is a freed buffer (used after dispose)");
+  return h->buffer;
+}
+
+inline Buffer& arg_cpu_buffer(const Napi::CallbackInfo& info, size_t i, const char* kernel) {
+  Buffer& b = arg_buffer(info, i, kernel);
+  if (b.device != Device::Cpu)
+    throw_error(info.Env(), kernel, "argument " + std::to_string(i) + " is a CUDA buffer; this kernel runs on CPU buffers");
+  return b;
+}
+
+inline std::vector<int64_t> arg_int_array(const Napi::CallbackInfo& info, size_t i, const char* kernel) {
+  if (i >= info.Length() || !info[i].IsArray())
+    throw_error(info.Env(), kernel, "argument " + std::to_string(i) + " must be an array of integers");
+  Napi::Array arr = info[i].As<Napi::Array>();
+  std::vector<int64_t> out(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); ++k) out[k] = static_cast<int64_t>(arr.Get(k).As<Napi::Number>().DoubleValue());
+  return out;
+}
+
+// A strided operand from (buffer, offset, strides) at arguments i, i+1, i+2, checked so
+// that every element it can address lies inside the buffer.
+inline Operand arg_operand(const Napi::CallbackInfo& info, size_t i, const std::vector<int64_t>& shape, DType type,
+                           const char* kernel) {
+  Buffer& buf = arg_cpu_buffer(info, i, kernel);
+  Operand op{};
+  op.data = buf.data;
+  op.offset = arg_int(info, i + 1, kernel);
+  std::vector<int64_t> strides = arg_int_array(info, i + 2, kernel);
+  if (strides.size() != shape.size()) throw_error(info.Env(), kernel, "strides and shape differ in length");
+  int64_t lo = op.offset, hi = op.offset;
+  bool empty = false;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    op.strides[d] = strides[d];
+    if (shape[d] == 0) empty = true;
+    int64_t span = (shape[d] - 1) * strides[d];
+    if (span > 0) hi += span;
+    else lo += span;
+  }
+  const int64_t count = static_cast<int64_t>(buf.bytes / dtype_size(type));
+  if (!empty && (lo < 0 || hi >= count))
+    throw_error(info.Env(), kernel, "strided view [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                                        "] is outside a buffer of " + std::to_string(count) + " elements");
+  return op;
+}
+
+inline Iteration to_iteration(Napi::Env env, const std::vector<int64_t>& shape, const char* kernel) {
+  if (shape.size() > static_cast<size_t>(kMaxDims))
+    throw_error(env, kernel, "at most " + std::to_string(kMaxDims) + " dimensions after merging");
+  Iteration it{};
+  it.ndim = static_cast<int>(shape.size());
+  for (size_t d = 0; d < shape.size(); ++d) it.shape[d] = shape[d];
+  return it;
+}
+
+// Checks that `count` elements of `type` from element `offset` fit in the buffer.
+inline void check_span(Napi::Env env, const Buffer& b, int64_t offset, int64_t count, DType type, const char* kernel) {
+  const int64_t have = static_cast<int64_t>(b.bytes / dtype_size(type));
+  if (offset < 0 || count < 0 || offset + count > have)
+    throw_error(env, kernel, "elements [" + std::to_string(offset) + ", " + std::to_string(offset + count) +
+                                 ") are outside a buffer of " + std::to_string(have));
+}
+
+template <typename T>
+T* typed(Buffer& b, int64_t offset_elems) {
+  return static_cast<T*>(b.data) + offset_elems;
+}
+
+}  // namespace lb

@@ -1,0 +1,68 @@
+/**
+ * The typed interface of the native addon. It mirrors the exports of src/addon/*.cc one
+ * for one; shapes, broadcasting and dtype rules live in @largebatch/tensor.
+ */
+
+/** An opaque handle to one native allocation (CPU or CUDA). */
+export interface BufferHandle {
+  readonly __brand: 'largebatch.BufferHandle';
+}
+
+/** Element type codes shared with src/core/dtype.h. */
+export const DTypeCode = { float32: 0, float64: 1, int32: 2, uint8: 3 } as const;
+/** Device codes shared with src/core/buffer.h. */
+export const DeviceCode = { cpu: 0, cuda: 1 } as const;
+
+/** Unary op codes shared with src/kernels/elementwise/elementwise.h. */
+export const UnaryOp = { copy: 0, neg: 1, exp: 2, log: 3, sqrt: 4, abs: 5, pow: 6, clamp: 7, sign: 8, fill: 9 } as const;
+/** Binary op codes shared with src/kernels/elementwise/elementwise.h. */
+export const BinaryOp = {
+  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6,
+  eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12,
+} as const;
+/** Reduce op codes shared with src/kernels/reduce/reduce.h. */
+export const ReduceOp = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 } as const;
+/** Distributions shared with src/kernels/random/random.h. */
+export const Distribution = { uniform: 0, normal: 1 } as const;
+
+type Strides = readonly number[];
+
+export interface NativeAddon {
+  alloc(device: number, bytes: number): BufferHandle;
+  free(buffer: BufferHandle): void;
+  write(buffer: BufferHandle, byteOffset: number, data: ArrayBufferView): void;
+  read(buffer: BufferHandle, byteOffset: number, into: ArrayBufferView): void;
+  copy(dst: BufferHandle, dstByteOffset: number, src: BufferHandle, srcByteOffset: number, bytes: number): void;
+
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  cpuInfo(): { simd: 'avx512' | 'avx2' | 'portable'; sgemmKernel: string };
+  cudaInfo(): { built: boolean; available: boolean; deviceCount: number; reason: string };
+  cudaSync(): void;
+
+  unary(
+    op: number, inType: number, outType: number, shape: readonly number[],
+    out: BufferHandle, outOffset: number, outStrides: Strides,
+    input: BufferHandle, inOffset: number, inStrides: Strides,
+    p0: number, p1: number,
+  ): void;
+  binary(
+    op: number, type: number, shape: readonly number[],
+    out: BufferHandle, outOffset: number, outStrides: Strides,
+    a: BufferHandle, aOffset: number, aStrides: Strides,
+    b: BufferHandle, bOffset: number, bStrides: Strides,
+  ): void;
+  where(
+    type: number, shape: readonly number[],
+    out: BufferHandle, outOffset: number, outStrides: Strides,
+    cond: BufferHandle, condOffset: number, condStrides: Strides,
+    a: BufferHandle, aOffset: number, aStrides: Strides,
+    b: BufferHandle, bOffset: number, bStrides: Strides,
+  ): void;
+  reduce(op: number, type: number, outer: number, size: number, inner: number, input: BufferHandle, inOffset: number, out: BufferHandle): void;
+  /** params: [batch, m, n, k, transA, transB, lda, ldb, ldc, aBatchStride, bBatchStride, cBatchStride, aOffset, bOffset, cOffset] */
+  matmul(type: number, params: readonly number[], a: BufferHandle, b: BufferHandle, c: BufferHandle): void;
+  randomFill(dist: number, type: number, out: BufferHandle, offset: number, n: number, seed: number, counter: number, a: number, b: number): void;
+  indexSelect(type: number, outer: number, dim: number, inner: number, src: BufferHandle, srcOffset: number, idx: BufferHandle, idxOffset: number, nIdx: number, dst: BufferHandle, dstOffset: number): void;
+  indexAdd(type: number, outer: number, dim: number, inner: number, src: BufferHandle, srcOffset: number, idx: BufferHandle, idxOffset: number, nIdx: number, dst: BufferHandle, dstOffset: number): void;
+}
