@@ -1,60 +1,248 @@
-// GEMM on the CPU, row-major. This is the straightforward blocked version: rows of C
-// spread over the pool, an i-k-j loop the compiler vectorises. A packed, register-tiled
-// SIMD version replaces sgemm (bench: bench/matmul).
+// GEMM on the CPU, row-major (gemm.h). sgemm is GotoBLAS/BLIS-style: for each block of nc
+// columns of op(B) and kc steps of k, the block of op(B) is packed into NR-wide panels
+// (L2-resident); for each block of mc rows of op(A), that block is packed into MR-high
+// panels; a register-tiled micro-kernel (AVX-512, AVX2 or portable, chosen at run time:
+// gemm_microkernel.h) then sweeps MR x NR tiles of C, each op(A) panel staying in L1 while
+// the op(B) panels stream past it. Threads each take a rectangle of C and pack their own
+// operands, so they never wait on one another. dgemm is the plain float64 reference.
+// Bench: `make -C dev/gemm bench`; test: `make -C dev/gemm test`.
+#include "gemm.h"
+
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
 #include <vector>
 
 #include "../../core/thread_pool.h"
-#include "gemm.h"
+#include "gemm_microkernel.h"
 
 namespace lb {
 namespace {
 
-template <typename T, typename Acc>
-void gemm_rows(bool trans_a, bool trans_b, int64_t row_begin, int64_t row_end, int64_t n, int64_t k, T alpha,
-               const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  std::vector<Acc> acc(static_cast<size_t>(n));
-  std::vector<T> brow;
-  for (int64_t i = row_begin; i < row_end; ++i) {
-    std::fill(acc.begin(), acc.end(), Acc(0));
-    for (int64_t p = 0; p < k; ++p) {
-      const Acc aip = static_cast<Acc>(trans_a ? a[p * lda + i] : a[i * lda + p]);
-      if (!trans_b) {
-        const T* bp = b + p * ldb;
-        for (int64_t j = 0; j < n; ++j) acc[j] += aip * static_cast<Acc>(bp[j]);
-      } else {
-        for (int64_t j = 0; j < n; ++j) acc[j] += aip * static_cast<Acc>(b[j * ldb + p]);
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// Splits [0, n) into about-equal blocks of at most `most` (a multiple of `unit`), each a
+// multiple of `unit` except the last: equal blocks avoid a thin last block.
+int64_t even_block(int64_t n, int64_t most, int64_t unit) {
+  return round_up(ceil_div(n, ceil_div(n, most)), unit);
+}
+
+// A read-only strided matrix: element (r, c) at data[r * rs + c * cs].
+struct View {
+  const float* data;
+  int64_t rs, cs;
+  const float* at(int64_t r, int64_t c) const { return data + r * rs + c * cs; }
+};
+
+struct Problem {
+  int64_t m, n, k;
+  float alpha;
+  View a, b;  // op(A) is m x k, op(B) is k x n
+  float beta;
+  float* c;
+  int64_t ldc;
+};
+
+// Packs the k x width matrix X (element (p, x) at src[p * sp + x * sx]) into panels of w
+// columns: panel q holds, for each p, the w values x = q*w .. q*w + w - 1, zero past width.
+void pack_panels(const float* src, int64_t sp, int64_t sx, int64_t k, int64_t width, int w, float* dst) {
+  for (int64_t x0 = 0; x0 < width; x0 += w, dst += k * w) {
+    const int cols = static_cast<int>(std::min<int64_t>(w, width - x0));
+    const float* s = src + x0 * sx;
+    if (sx == 1) {  // each k step's values are contiguous: copy rows
+      for (int64_t p = 0; p < k; ++p) {
+        float* d = dst + p * w;
+        std::memcpy(d, s + p * sp, sizeof(float) * cols);
+        std::fill(d + cols, d + w, 0.0f);
       }
-    }
-    T* ci = c + i * ldc;
-    for (int64_t j = 0; j < n; ++j) {
-      Acc v = static_cast<Acc>(alpha) * acc[j];
-      ci[j] = static_cast<T>(beta == T(0) ? v : v + static_cast<Acc>(beta) * static_cast<Acc>(ci[j]));
+    } else {  // read each x along k (contiguous when sp == 1), write strided
+      for (int x = 0; x < cols; ++x) {
+        const float* sx_row = s + x * sx;
+        for (int64_t p = 0; p < k; ++p) dst[p * w + x] = sx_row[p * sp];
+      }
+      for (int64_t p = 0; p < k && cols < w; ++p) std::fill(dst + p * w + cols, dst + p * w + w, 0.0f);
     }
   }
 }
 
-template <typename T, typename Acc>
-void gemm_parallel(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-                   const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n * k));
-  parallel_for(m, grain, [&](int64_t r0, int64_t r1) {
-    gemm_rows<T, Acc>(trans_a, trans_b, r0, r1, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+// Per-thread packing buffers, 64-byte aligned, grown on demand and kept between calls.
+class Scratch {
+ public:
+  float* get(int64_t floats) {
+    if (floats > size_) {
+      void* p = std::aligned_alloc(64, static_cast<size_t>(round_up(floats * 4, 64)));
+      if (!p) throw std::bad_alloc();
+      mem_.reset(static_cast<float*>(p));
+      size_ = floats;
+    }
+    return mem_.get();
+  }
+
+ private:
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float, Free> mem_;
+  int64_t size_ = 0;
+};
+
+thread_local Scratch tl_pack_a, tl_pack_b;
+
+// One thread's share: the whole blocked loop nest over a rectangle of C.
+void sgemm_blocked(const SgemmMicroKernel& kern, const SgemmBlocking& blk, const Problem& g) {
+  const int mr = kern.mr, nr = kern.nr;
+  const int64_t nc = even_block(g.n, blk.nc, nr), kc = even_block(g.k, blk.kc, 1), mc = even_block(g.m, blk.mc, mr);
+  float* pa = tl_pack_a.get(mc * kc);
+  float* pb = tl_pack_b.get(nc * kc);
+  for (int64_t jc = 0; jc < g.n; jc += nc) {
+    const int64_t nb = std::min(nc, g.n - jc);
+    for (int64_t pc = 0; pc < g.k; pc += kc) {
+      const int64_t kb = std::min(kc, g.k - pc);
+      const float beta = pc == 0 ? g.beta : 1.0f;  // later k blocks accumulate
+      pack_panels(g.b.at(pc, jc), g.b.rs, g.b.cs, kb, nb, nr, pb);
+      for (int64_t ic = 0; ic < g.m; ic += mc) {
+        const int64_t mb = std::min(mc, g.m - ic);
+        pack_panels(g.a.at(ic, pc), g.a.cs, g.a.rs, kb, mb, mr, pa);
+        for (int64_t ir = 0; ir < mb; ir += mr) {
+          const int rows = static_cast<int>(std::min<int64_t>(mr, mb - ir));
+          float* c_row = g.c + (ic + ir) * g.ldc + jc;
+          for (int64_t jr = 0; jr < nb; jr += nr) {
+            const int cols = static_cast<int>(std::min<int64_t>(nr, nb - jr));
+            kern.tile(kb, pa + ir * kb, pb + jr * kb, c_row + jr, g.ldc, rows, cols, g.alpha, beta);
+          }
+        }
+      }
+    }
+  }
+}
+
+// C = beta * C, for k == 0 or alpha == 0 (beta == 0 writes zeros without reading C).
+void scale_c(const Problem& g) {
+  for (int64_t i = 0; i < g.m; ++i) {
+    float* ci = g.c + i * g.ldc;
+    for (int64_t j = 0; j < g.n; ++j) ci[j] = g.beta == 0.0f ? 0.0f : g.beta * ci[j];
+  }
+}
+
+// Below this many multiply-adds per thread, waking another thread costs more than it saves.
+constexpr int64_t kMinMacsPerThread = int64_t(1) << 17;
+
+// Splits C into a grid of tm x tn rectangles, one per thread. Each thread packs the op(A)
+// rows and op(B) columns of its rectangle, so the grid that packs least wins.
+void split_grid(const SgemmMicroKernel& kern, const Problem& g, int threads, int64_t& tm, int64_t& tn) {
+  tm = tn = 1;
+  double best = -1;
+  for (int64_t rows = 1; rows <= threads; ++rows) {
+    if (threads % rows != 0) continue;
+    const int64_t cols = threads / rows;
+    if (rows > ceil_div(g.m, kern.mr) || cols > ceil_div(g.n, kern.nr)) continue;
+    const double packed = static_cast<double>(cols) * g.m * g.k + static_cast<double>(rows) * g.k * g.n;
+    if (best < 0 || packed < best) best = packed, tm = rows, tn = cols;
+  }
+}
+
+void sgemm_parallel(const SgemmMicroKernel& kern, const SgemmBlocking& blk, const Problem& g) {
+  const int64_t macs = g.m * g.n * g.k;
+  const int threads = static_cast<int>(std::min<int64_t>(num_threads(), std::max<int64_t>(1, macs / kMinMacsPerThread)));
+  int64_t tm = 1, tn = 1;
+  if (threads > 1) split_grid(kern, g, threads, tm, tn);
+  if (tm * tn == 1) {
+    sgemm_blocked(kern, blk, g);
+    return;
+  }
+  const int64_t rows_each = round_up(ceil_div(g.m, tm), kern.mr), cols_each = round_up(ceil_div(g.n, tn), kern.nr);
+  parallel_tasks(tm * tn, [&](int64_t t) {
+    const int64_t i0 = (t / tn) * rows_each, j0 = (t % tn) * cols_each;
+    if (i0 >= g.m || j0 >= g.n) return;
+    Problem part = g;
+    part.m = std::min(rows_each, g.m - i0);
+    part.n = std::min(cols_each, g.n - j0);
+    part.a.data = g.a.at(i0, 0);
+    part.b.data = g.b.at(0, j0);
+    part.c = g.c + i0 * g.ldc + j0;
+    sgemm_blocked(kern, blk, part);
   });
+}
+
+const SgemmMicroKernel& best_kernel() {
+  if (const SgemmMicroKernel* k = sgemm_avx512_kernel()) return *k;
+  if (const SgemmMicroKernel* k = sgemm_avx2_kernel()) return *k;
+  return sgemm_portable_kernel();
+}
+
+const SgemmMicroKernel& choose_kernel() {
+  const char* want = std::getenv("LARGEBATCH_SGEMM_KERNEL");
+  if (want == nullptr) return best_kernel();
+  const std::string name(want);
+  if (name == "avx512" && sgemm_avx512_kernel()) return *sgemm_avx512_kernel();
+  if (name == "avx2" && sgemm_avx2_kernel()) return *sgemm_avx2_kernel();
+  if (name == "portable") return sgemm_portable_kernel();
+  return best_kernel();
+}
+
+// dgemm's rows [row_begin, row_end): an i-k-j loop with a row of double accumulators.
+void dgemm_rows(bool trans_a, bool trans_b, int64_t row_begin, int64_t row_end, int64_t n, int64_t k, double alpha,
+                const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  std::vector<double> acc(static_cast<size_t>(n));
+  for (int64_t i = row_begin; i < row_end; ++i) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int64_t p = 0; p < k; ++p) {
+      const double aip = trans_a ? a[p * lda + i] : a[i * lda + p];
+      if (!trans_b) {
+        const double* bp = b + p * ldb;
+        for (int64_t j = 0; j < n; ++j) acc[j] += aip * bp[j];
+      } else {
+        for (int64_t j = 0; j < n; ++j) acc[j] += aip * b[j * ldb + p];
+      }
+    }
+    double* ci = c + i * ldc;
+    for (int64_t j = 0; j < n; ++j) ci[j] = beta == 0.0 ? alpha * acc[j] : alpha * acc[j] + beta * ci[j];
+  }
 }
 
 }  // namespace
 
+const SgemmMicroKernel& sgemm_selected_kernel() {
+  static const SgemmMicroKernel& kernel = choose_kernel();
+  return kernel;
+}
+
+SgemmBlocking sgemm_default_blocking(const SgemmMicroKernel& kernel) {
+  return {kernel.mr * 12, 256, 512};
+}
+
+void sgemm_with(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b, int64_t m,
+                int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                float* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  const View va = trans_a ? View{a, 1, lda} : View{a, lda, 1};
+  const View vb = trans_b ? View{b, 1, ldb} : View{b, ldb, 1};
+  const Problem g{m, n, k, alpha, va, vb, beta, c, ldc};
+  if (k <= 0 || alpha == 0.0f) {
+    scale_c(g);
+    return;
+  }
+  sgemm_parallel(kernel, blocking, g);
+}
+
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
            const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  gemm_parallel<float, float>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  const SgemmMicroKernel& kernel = sgemm_selected_kernel();
+  sgemm_with(kernel, sgemm_default_blocking(kernel), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void dgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
            const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  gemm_parallel<double, double>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n * k));
+  parallel_for(m, grain, [&](int64_t r0, int64_t r1) {
+    dgemm_rows(trans_a, trans_b, r0, r1, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  });
 }
 
-const char* sgemm_kernel_name() { return "portable"; }
+const char* sgemm_kernel_name() { return sgemm_selected_kernel().name; }
 
 }  // namespace lb

@@ -1,0 +1,73 @@
+// SGEMM micro-kernel for AVX-512: a 14 x 32 tile of C held in 28 zmm accumulators. Each k
+// step loads two 16-float vectors of packed op(B) and broadcasts 14 op(A) scalars into
+// 28 FMAs: 31 of the 32 registers busy, enough independent chains to hide FMA latency.
+// Edge tiles store through lane masks. Layout and contract: gemm_microkernel.h.
+// Bench: `make -C dev/gemm bench` (LARGEBATCH_SGEMM_KERNEL=avx512 forces it).
+#include "gemm_microkernel.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+namespace lb {
+namespace {
+
+constexpr int kRows = 14;
+constexpr int kVecs = 2;  // zmm vectors across the tile's columns
+
+__attribute__((target("avx512f"))) void tile_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                                                    int rows, int cols, float alpha, float beta) {
+  __m512 acc[kRows][kVecs];
+#pragma GCC unroll 64
+  for (int i = 0; i < kRows; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm512_setzero_ps();
+
+  for (int64_t p = 0; p < kc; ++p) {
+    __m512 bv[kVecs];
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+#pragma GCC unroll 64
+    for (int i = 0; i < kRows; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+    a += kRows;
+    b += 16 * kVecs;
+  }
+
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  __mmask16 mask[kVecs];
+  for (int v = 0; v < kVecs; ++v) {
+    const int left = cols - 16 * v;
+    mask[v] = left >= 16 ? __mmask16(0xFFFF) : left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1);
+  }
+#pragma GCC unroll 64
+  for (int i = 0; i < kRows; ++i) {
+    if (i >= rows) break;
+    float* ci = c + i * ldc;
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) {
+      __m512 r = _mm512_mul_ps(va, acc[i][v]);
+      if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask[v], ci + 16 * v), r);
+      _mm512_mask_storeu_ps(ci + 16 * v, mask[v], r);
+    }
+  }
+}
+
+}  // namespace
+
+const SgemmMicroKernel* sgemm_avx512_kernel() {
+  static const SgemmMicroKernel kernel{"avx512", kRows, 16 * kVecs, tile_avx512};
+  return __builtin_cpu_supports("avx512f") ? &kernel : nullptr;
+}
+
+}  // namespace lb
+
+#else
+
+namespace lb {
+const SgemmMicroKernel* sgemm_avx512_kernel() { return nullptr; }
+}  // namespace lb
+
+#endif

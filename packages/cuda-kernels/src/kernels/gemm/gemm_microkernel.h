@@ -1,0 +1,47 @@
+// SGEMM internals shared by the driver (gemm_cpu.cc), the micro-kernels
+// (gemm_{avx512,avx2,portable}_cpu.cc) and the dev tests and benchmarks (dev/gemm/).
+//
+// A micro-kernel computes one MR x NR tile of C from packed panels:
+//   a: MR floats per k step (rows of op(A)), kc steps, zero-padded past the last row;
+//   b: NR floats per k step (columns of op(B)), kc steps, zero-padded past the last column;
+//   c: row-major with row stride ldc; only the first `rows` x `cols` entries are touched:
+//   C = alpha * a·b + beta * C, and with beta == 0 C is written without being read.
+#pragma once
+#include <cstdint>
+
+namespace lb {
+
+using SgemmTileFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows, int cols,
+                             float alpha, float beta);
+
+struct SgemmMicroKernel {
+  const char* name;  // "avx512", "avx2" or "portable"
+  int mr, nr;
+  SgemmTileFn tile;
+};
+
+// Cache blocking of the driver: panels of kc steps, op(B) blocks of nc columns (kept in
+// L2 while the micro-kernel streams them), op(A) blocks of mc rows.
+struct SgemmBlocking {
+  int64_t mc, kc, nc;
+};
+
+// Each returns nullptr when this CPU (or this build's architecture) cannot run it.
+const SgemmMicroKernel* sgemm_avx512_kernel();
+const SgemmMicroKernel* sgemm_avx2_kernel();
+const SgemmMicroKernel& sgemm_portable_kernel();
+
+// The micro-kernel sgemm uses: the widest this CPU runs, or the one named by the
+// environment variable LARGEBATCH_SGEMM_KERNEL=avx512|avx2|portable (read once; a name
+// this CPU cannot run, or an unknown one, falls back to the automatic choice).
+const SgemmMicroKernel& sgemm_selected_kernel();
+
+// The blocking tuned for `kernel` on this project's machines (see dev/gemm/README.md).
+SgemmBlocking sgemm_default_blocking(const SgemmMicroKernel& kernel);
+
+// sgemm with an explicit micro-kernel and blocking, still spread over the thread pool.
+void sgemm_with(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b, int64_t m,
+                int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                float* c, int64_t ldc);
+
+}  // namespace lb
