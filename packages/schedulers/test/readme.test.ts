@@ -1,0 +1,21 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// Runs every ```ts block of the README, with the package import pointed at src/.
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const source = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'schedulers-readme-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('README examples', () => {
+  it('has examples', () => expect(blocks.length).toBeGreaterThanOrEqual(3));
+  it.each(blocks.map((code, i) => [i, code] as const))('block %i runs', async (i, code) => {
+    const file = join(dir, `block-${i}.ts`);
+    writeFileSync(file, code.replaceAll("'@largebatch/schedulers'", JSON.stringify(source)));
+    await expect(import(file)).resolves.toBeDefined();
+  });
+});
