@@ -1,0 +1,112 @@
+/**
+ * The benchmark harness: each case runs on our side and on the peer's in alternation,
+ * round after round (the machines are shared and noisy, so neither side gets the quiet
+ * moments), and the median per side is reported with the ratio. Results are written as
+ * dated JSON under bench/results/.
+ */
+import { execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { PythonPeer } from './peer';
+
+export interface BenchCase {
+  name: string;
+  /** Work per run, to turn seconds into a rate (FLOPs, bytes or images). */
+  work: number;
+  unit: string;
+  /** Our side: runs the op `reps` times and returns the median seconds of one run. */
+  ours(reps: number): number;
+  /** The peer request for the same op. */
+  peer: object;
+}
+
+export interface CaseResult {
+  name: string;
+  unit: string;
+  oursMedianS: number;
+  peerMedianS: number;
+  oursRate: number;
+  peerRate: number;
+  /** Our speed relative to the peer's (> 1: faster). */
+  speedup: number;
+  oursSamplesS: number[];
+  peerSamplesS: number[];
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Times `fn` `reps` times (after one warm-up run) and returns the median seconds. */
+export function timeMedian(fn: () => void, reps: number): number {
+  fn();
+  const samples: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return median(samples);
+}
+
+export async function runInterleaved(cases: readonly BenchCase[], peer: PythonPeer, rounds: number, reps: number): Promise<CaseResult[]> {
+  const ours = new Map<string, number[]>();
+  const theirs = new Map<string, number[]>();
+  for (let r = 0; r < rounds; r++) {
+    for (const c of cases) {
+      // Alternate who goes first in each round.
+      const runOurs = (): void => void (ours.get(c.name) ?? ours.set(c.name, []).get(c.name)!).push(c.ours(reps));
+      const runPeer = async (): Promise<void> => {
+        const { seconds } = await peer.request<{ seconds: number }>({ ...c.peer, reps });
+        (theirs.get(c.name) ?? theirs.set(c.name, []).get(c.name)!).push(seconds);
+      };
+      if (r % 2 === 0) {
+        runOurs();
+        await runPeer();
+      } else {
+        await runPeer();
+        runOurs();
+      }
+    }
+  }
+  return cases.map((c) => {
+    const o = median(ours.get(c.name)!);
+    const p = median(theirs.get(c.name)!);
+    return {
+      name: c.name, unit: c.unit, oursMedianS: o, peerMedianS: p, oursRate: c.work / o, peerRate: c.work / p,
+      speedup: p / o, oursSamplesS: ours.get(c.name)!, peerSamplesS: theirs.get(c.name)!,
+    };
+  });
+}
+
+export function machineInfo(threads: number): Record<string, unknown> {
+  let torch = 'unknown';
+  try {
+    torch = execSync('/usr/bin/python3 -c "import torch; print(torch.__version__)"', { encoding: 'utf8' }).trim();
+  } catch {
+    torch = 'not installed';
+  }
+  return { cpu: cpus()[0]?.model, logicalCores: cpus().length, threads, node: process.version, torch };
+}
+
+/** Writes bench/results/<date>-<name>.json and returns its path. */
+export function writeResults(name: string, payload: Record<string, unknown>): string {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+  mkdirSync(dir, { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  const path = join(dir, `${date}-${name}.json`);
+  writeFileSync(path, `${JSON.stringify({ date: new Date().toISOString(), ...payload }, null, 2)}\n`);
+  return path;
+}
+
+export function formatTable(results: readonly CaseResult[]): string {
+  const rows = results.map((r) =>
+    `| ${r.name} | ${r.oursRate.toFixed(2)} ${r.unit} | ${r.peerRate.toFixed(2)} ${r.unit} | ${r.speedup.toFixed(2)}x |`,
+  );
+  return ['| case | largebatch | PyTorch | ours/PyTorch |', '|---|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,25 @@
+/**
+ * README examples as tests: every ```ts block of a README is written to a module under the
+ * package's test/.readme-examples/ (git-ignored) and imported, so it runs exactly as a
+ * user would paste it, against the package's sources.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface ReadmeExample {
+  index: number;
+  code: string;
+  path: string;
+}
+
+export function readmeExamples(packageDir: string): ReadmeExample[] {
+  const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const dir = join(packageDir, 'test', '.readme-examples');
+  mkdirSync(dir, { recursive: true });
+  return blocks.map((code, index) => {
+    const path = join(dir, `example-${index}.ts`);
+    writeFileSync(path, `${code}\nexport {};\n`);
+    return { index, code, path };
+  });
+}
