@@ -23,3 +23,17 @@ export function readmeExamples(packageDir: string): ReadmeExample[] {
     return { index, code, path };
   });
 }
+
+/** Registers one vitest test per README example of the package at `packageDir`. */
+export async function describeReadmeExamples(packageDir: string): Promise<void> {
+  const { describe, expect, it } = await import('vitest');
+  describe('README examples', () => {
+    const examples = readmeExamples(packageDir);
+    it('has examples', () => expect(examples.length).toBeGreaterThan(0));
+    for (const ex of examples) {
+      it(`example ${ex.index} runs`, async () => {
+        await expect(import(ex.path)).resolves.toBeDefined();
+      });
+    }
+  });
+}
