@@ -29,7 +29,10 @@ class ThreadPool {
     stop_workers();
     size_ = n;
     stopping_ = false;
-    for (int i = 0; i < n - 1; ++i) workers_.emplace_back([this] { worker_loop(); });
+    // A new worker starts from the current generation, read here: read in the thread, it
+    // could already include a job issued before the thread ran, which it would then miss.
+    const uint64_t seen = generation_.load();
+    for (int i = 0; i < n - 1; ++i) workers_.emplace_back([this, seen] { worker_loop(seen); });
   }
 
   void run(int64_t tasks, const std::function<void(int64_t)>& body) {
@@ -71,9 +74,8 @@ class ThreadPool {
     }
   }
 
-  void worker_loop() {
+  void worker_loop(uint64_t seen) {
     tl_inside_pool = true;
-    uint64_t seen = generation_.load();
     for (;;) {
       // Spin briefly: the next kernel usually follows within microseconds.
       for (int i = 0; i < 20000 && generation_.load(std::memory_order_acquire) == seen && !stopping_; ++i) {
