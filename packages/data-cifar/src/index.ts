@@ -22,5 +22,4 @@ export { downloadCifar10, downloadCifar100, type DownloadOptions, type DownloadR
 export type { DownloadProgress } from './download/fetch-resumable';
 export { DEFAULT_BASE_URL, MIRROR_ENV } from './download/sources';
 export { CIFAR10_NORMALIZATION, type Normalization } from './augment/normalize';
-export { PADDING, type CropFlip } from './augment/crop-flip';
 export { DataLoader, type DataLoaderOptions, type Batch } from './loader/data-loader';
