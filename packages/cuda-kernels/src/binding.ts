@@ -37,6 +37,8 @@ export interface NativeAddon {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   cpuInfo(): { simd: 'avx512' | 'avx2' | 'portable'; sgemmKernel: string };
+  /** The float32 FMA peak in GFLOP/s on `threads` threads, measured for about `seconds` (blocks). */
+  measureFmaPeak(threads: number, seconds: number): number;
   cudaInfo(): { built: boolean; available: boolean; deviceCount: number; reason: string };
   cudaSync(): void;
 

@@ -11,5 +11,6 @@ void register_reduce(Napi::Env env, Napi::Object exports);
 void register_matmul(Napi::Env env, Napi::Object exports);
 void register_random(Napi::Env env, Napi::Object exports);
 void register_index(Napi::Env env, Napi::Object exports);
+void register_bench(Napi::Env env, Napi::Object exports);
 
 }  // namespace lb
