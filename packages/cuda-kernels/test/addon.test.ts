@@ -25,6 +25,15 @@ describe('the native addon', () => {
     native.free(b);
   });
 
+  it('reads and writes typed arrays over a SharedArrayBuffer', () => {
+    const b = native.alloc(DeviceCode.cpu, 8);
+    const shared = new Float32Array(new SharedArrayBuffer(16), 8, 2);
+    shared.set([5, 6]);
+    native.write(b, 0, shared);
+    expect(readF32(b, 2)).toEqual([5, 6]);
+    native.free(b);
+  });
+
   it('runs a strided binary kernel with a broadcast operand', () => {
     const a = f32Buffer([1, 2, 3, 4, 5, 6]);
     const b = f32Buffer([10, 20, 30]);

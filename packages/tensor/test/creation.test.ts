@@ -20,6 +20,9 @@ describe('creation and read-back', () => {
       expect(tensor([1.7, -2.2], { dtype: 'int32' }).toArray()).toEqual([1, -2]);
       expect(Array.from(tensor([1, 2]).data())).toEqual([1, 2]);
       expect(tensor([[]]).shape).toEqual([1, 0]);
+      const shared = new Uint8Array(new SharedArrayBuffer(4));
+      shared.set([1, 2, 3, 4]);
+      expect(tensor(shared, { shape: [2, 2] }).toArray()).toEqual([[1, 2], [3, 4]]);
     });
   });
 

@@ -47,11 +47,15 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The bytes of a typed array. napi_get_typedarray_info gives the data pointer directly,
+// which also works for arrays over a SharedArrayBuffer (ArrayBuffer::Data() does not).
 std::pair<void*, size_t> typed_array_bytes(const Napi::CallbackInfo& info, size_t i, const char* k) {
   if (i >= info.Length() || !info[i].IsTypedArray()) throw_error(info.Env(), k, "argument " + std::to_string(i) + " must be a typed array");
   Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
-  char* base = static_cast<char*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-  return {base, ta.ByteLength()};
+  void* data = nullptr;
+  napi_status st = napi_get_typedarray_info(info.Env(), ta, nullptr, nullptr, &data, nullptr, nullptr);
+  if (st != napi_ok) throw_error(info.Env(), k, "cannot read the typed array's memory");
+  return {data, ta.ByteLength()};
 }
 
 // write(buffer, byteOffset, typedArray)
