@@ -13,7 +13,7 @@ export class PythonPeer {
 
   constructor(script: string, threads: number) {
     this.proc = spawn('/usr/bin/python3', [script, String(threads)], {
-      env: { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
+      env: { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
     });
     this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     createInterface({ input: this.proc.stdout }).on('line', (line) => this.pending.shift()?.(line));

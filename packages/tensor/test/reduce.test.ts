@@ -34,6 +34,22 @@ describe('reductions', () => {
     }
   }
 
+  it('long rows (split over the thread pool) sum like a float64 reference', () => {
+    tidy(() => {
+      const x = randn([1, 300001]).add(0.25);
+      const values = x.data();
+      let total = 0;
+      for (const v of values) total += v;
+      expectClose(sum(x), [total], { rtol: 1e-6 });
+      expectClose(sum(x, 1), [total], { rtol: 1e-6 });
+      const rows = randn([2, 200000]).abs();
+      const rowValues = rows.data();
+      const rowSums = [0, 0];
+      rowValues.forEach((v, i) => (rowSums[i < 200000 ? 0 : 1]! += v));
+      expectClose(sum(rows, 1), rowSums, { rtol: 1e-6 });
+    });
+  });
+
   it('gradients of sum, mean, max and min match finite differences', () => {
     const x = leaf64([3, 4, 2]);
     gradCheck((t) => sum(t, [0, 2]), [x]);
