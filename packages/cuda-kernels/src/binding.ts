@@ -22,6 +22,10 @@ export const BinaryOp = {
 } as const;
 /** Reduce op codes shared with src/kernels/reduce/reduce.h. */
 export const ReduceOp = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 } as const;
+/** Optimizer variants shared with src/kernels/optim/optim.h. */
+export const OptimVariantCode = { sgd: 0, larsPaper: 1, larsStudy: 2 } as const;
+/** Per-tensor flag bits of optimStep, shared with src/kernels/optim/optim.h. */
+export const OptimFlag = { excluded: 1, momentumReady: 2, nonFinite: 4 } as const;
 /** Distributions shared with src/kernels/random/random.h. */
 export const Distribution = { uniform: 0, normal: 1 } as const;
 
@@ -67,4 +71,16 @@ export interface NativeAddon {
   randomFill(dist: number, type: number, out: BufferHandle, offset: number, n: number, seed: number, counter: number, a: number, b: number): void;
   indexSelect(type: number, outer: number, dim: number, inner: number, src: BufferHandle, srcOffset: number, idx: BufferHandle, idxOffset: number, nIdx: number, dst: BufferHandle, dstOffset: number): void;
   indexAdd(type: number, outer: number, dim: number, inner: number, src: BufferHandle, srcOffset: number, idx: BufferHandle, idxOffset: number, nIdx: number, dst: BufferHandle, dstOffset: number): void;
+  /**
+   * Fused optimizer step over a group of float32 tensors (src/kernels/optim/optim.h).
+   * hyper: [lr, momentum, dampening, weightDecay, trustCoefficient, eps, clip, nesterov];
+   * layout: per tensor [paramOffset, gradOffset, momentumOffset, size] in elements; flags
+   * (OptimFlag bits) are read and written. Returns the first tensor index whose gradient
+   * holds NaN/Inf, or -1.
+   */
+  optimStep(
+    variant: number, hyper: Float64Array,
+    params: readonly BufferHandle[], grads: readonly (BufferHandle | null)[], momenta: readonly (BufferHandle | null)[] | null,
+    layout: Float64Array, flags: Uint8Array, ratios: BufferHandle | null, ratiosOffset: number,
+  ): number;
 }

@@ -1,8 +1,8 @@
 /**
- * @largebatch/optim: SGD and LARS. The pure layer: update rules over flat Float32Arrays
- * (optax style) and functional steps `sgdStep` / `larsStep`, usable from any JS project.
+ * @largebatch/optim: SGD and LARS. The pure layer (also alone as `@largebatch/optim/pure`,
+ * which needs no native addon): update rules over flat Float32Arrays, optax style, and the
+ * functional steps `sgdStep` / `larsStep`. The fused native step `FusedGroup` updates a
+ * whole param group in one addon call.
  */
-export { NonFiniteGradientError, OptimizerArgumentError, OptimizerOptionError } from './errors';
-export { larsHyper, sgdHyper, type LarsHyper, type LarsOptions, type LarsVariant, type SgdHyper, type SgdOptions } from './options';
-export * from './rules/index';
-export { createOptimizerState, larsStep, sgdStep, type LarsStepOptions, type OptimizerState, type StepNames } from './functional';
+export * from './pure';
+export { FusedGroup, type BufferSpan, type FusedTensor } from './fused';

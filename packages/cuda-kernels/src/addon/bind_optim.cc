@@ -1,0 +1,111 @@
+// Binding of the fused optimizer step (kernels/optim): one call updates a whole param group.
+// optimStep(variant, hyper, params, grads, momenta, layout, flags, ratios, ratiosOffset)
+//   variant  0 SGD, 1 LARS paper, 2 LARS study
+//   hyper    Float64Array [lr, momentum, dampening, weightDecay, trustCoefficient, eps, clip, nesterov]
+//   params   array of n buffer handles; grads: n handles or null/undefined (no gradient: skipped);
+//            momenta: n handles or null/undefined (needed where momentum != 0)
+//   layout   Float64Array of 4n: per tensor paramOffset, gradOffset, momentumOffset, size (elements)
+//   flags    Uint8Array of n, read and written (kernels/optim/optim.h OptimFlag)
+//   ratios   a float32 buffer handle receiving each updated tensor's trust ratio, or null
+// Returns the index of the first tensor whose gradient holds NaN/Inf, or -1.
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "../kernels/optim/optim.h"
+#include "bindings.h"
+#include "napi_util.h"
+
+namespace lb {
+namespace {
+
+template <typename Array>
+Array arg_typed(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* what, const char* k) {
+  if (i >= info.Length() || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type)
+    throw_error(info.Env(), k, "argument " + std::to_string(i) + " must be a " + what);
+  return info[i].As<Array>();
+}
+
+// A float32 span of `size` elements at `offset` in the handle at array[t]; null when the
+// entry is null or undefined and `optional`.
+float* span_at(const Napi::CallbackInfo& info, Napi::Array array, uint32_t t, double offset, int64_t size,
+               bool optional, const char* what, const char* k) {
+  Napi::Value v = array.Get(t);
+  if (optional && (v.IsNull() || v.IsUndefined())) return nullptr;
+  const std::string where = std::string(what) + "[" + std::to_string(t) + "]";
+  if (!v.IsExternal()) throw_error(info.Env(), k, where + " must be a buffer handle");
+  BufferHandle* h = v.As<Napi::External<BufferHandle>>().Data();
+  if (h->freed) throw_error(info.Env(), k, where + " is a freed buffer (used after dispose)");
+  if (h->buffer.device != Device::Cpu) throw_error(info.Env(), k, where + " is a CUDA buffer; this kernel runs on CPU buffers");
+  const int64_t off = static_cast<int64_t>(offset);
+  if (static_cast<double>(off) != offset) throw_error(info.Env(), k, where + " offset must be an integer");
+  check_span(info.Env(), h->buffer, off, size, DType::F32, k);
+  return typed<float>(h->buffer, off);
+}
+
+Napi::Array arg_array(const Napi::CallbackInfo& info, size_t i, uint32_t length, bool optional, const char* what, const char* k) {
+  if (optional && (info[i].IsNull() || info[i].IsUndefined())) return Napi::Array::New(info.Env(), length);
+  if (!info[i].IsArray() || info[i].As<Napi::Array>().Length() != length)
+    throw_error(info.Env(), k, std::string(what) + " must be an array of " + std::to_string(length) + " buffer handles");
+  return info[i].As<Napi::Array>();
+}
+
+Napi::Value OptimStep(const Napi::CallbackInfo& info) {
+  const char* k = "optimStep";
+  const int64_t variant = arg_int(info, 0, k);
+  if (variant < 0 || variant > 2) throw_error(info.Env(), k, "unknown variant " + std::to_string(variant));
+  auto hv = arg_typed<Napi::Float64Array>(info, 1, napi_float64_array, "Float64Array of 8 options", k);
+  if (hv.ElementLength() != 8) throw_error(info.Env(), k, "hyper must hold 8 options");
+  OptimHyper h;
+  h.lr = hv[0];
+  h.momentum = hv[1];
+  h.dampening = hv[2];
+  h.weight_decay = hv[3];
+  h.trust_coefficient = hv[4];
+  h.eps = hv[5];
+  h.clip = hv[6] != 0;
+  h.nesterov = hv[7] != 0;
+
+  if (info.Length() < 9 || !info[2].IsArray()) throw_error(info.Env(), k, "params must be an array of buffer handles");
+  const uint32_t n = info[2].As<Napi::Array>().Length();
+  Napi::Array params = info[2].As<Napi::Array>();
+  Napi::Array grads = arg_array(info, 3, n, false, "grads", k);
+  Napi::Array momenta = arg_array(info, 4, n, true, "momenta", k);
+  auto layout = arg_typed<Napi::Float64Array>(info, 5, napi_float64_array, "Float64Array layout", k);
+  auto flags = arg_typed<Napi::Uint8Array>(info, 6, napi_uint8_array, "Uint8Array of flags", k);
+  if (layout.ElementLength() != 4 * static_cast<size_t>(n) || flags.ElementLength() != n)
+    throw_error(info.Env(), k, "layout must hold 4 numbers and flags 1 per tensor (" + std::to_string(n) + " tensors)");
+
+  std::vector<OptimTensor> tensors(n);
+  for (uint32_t t = 0; t < n; ++t) {
+    const int64_t size = static_cast<int64_t>(layout[4 * t + 3]);
+    if (size < 0 || static_cast<double>(size) != layout[4 * t + 3]) throw_error(info.Env(), k, "tensor " + std::to_string(t) + ": bad size");
+    OptimTensor& ot = tensors[t];
+    ot.size = size;
+    ot.param = span_at(info, params, t, layout[4 * t], size, false, "params", k);
+    ot.grad = span_at(info, grads, t, layout[4 * t + 1], size, true, "grads", k);
+    ot.momentum = span_at(info, momenta, t, layout[4 * t + 2], size, true, "momenta", k);
+  }
+
+  float* ratios = nullptr;
+  if (!info[7].IsNull() && !info[7].IsUndefined()) {
+    Buffer& rb = arg_cpu_buffer(info, 7, k);
+    const int64_t off = arg_int(info, 8, k);
+    check_span(info.Env(), rb, off, n, DType::F32, k);
+    ratios = typed<float>(rb, off);
+  }
+
+  int64_t first_bad = -1;
+  throw_if_failed(info.Env(), k,
+                  optim_step_cpu(static_cast<OptimVariant>(variant), h, tensors.data(), flags.Data(), n, ratios, &first_bad));
+  return Napi::Number::New(info.Env(), static_cast<double>(first_bad));
+}
+
+}  // namespace
+
+void register_optim(Napi::Env env, Napi::Object exports) {
+  exports.Set("optimStep", Napi::Function::New(env, OptimStep, "optimStep"));
+}
+
+}  // namespace lb

@@ -1,0 +1,47 @@
+// Fused optimizer step over a whole param group of float32 tensors, one call for all of
+// them: SGD as torch.optim.SGD, LARS Algorithm 1 with guards ("paper"), and the LARS
+// study's "ver2" as its code ran ("study"). Formulas: packages/optim/README.md; the
+// for-loop reference is packages/optim/src/rules/tensor-steps.ts, and
+// packages/optim/test/fused.test.ts checks this kernel against it.
+// Layout: each tensor is a contiguous run of `size` floats (param, grad, momentum buffer).
+// Per tensor: first the norms of w and g (float64 sums; for SGD only g's, which detects
+// NaN/Inf), then the update, both in one task while the tensor is cache-resident; tensors
+// above kOptimSplit elements are cut into chunks, norms over all chunks in a first round
+// and the update in a second. Tensors are dealt to the thread pool largest first.
+// Bench: bench/optim (to come with the SGD/LARS classes).
+#pragma once
+#include <cstdint>
+
+#include "../../core/status.h"
+
+namespace lb {
+
+enum class OptimVariant : int { Sgd = 0, LarsPaper = 1, LarsStudy = 2 };
+
+// All options of the three variants; each reads the ones it has.
+struct OptimHyper {
+  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0, trust_coefficient = 0, eps = 0;
+  bool clip = false, nesterov = false;
+};
+
+// Per-tensor flags, read and written by the kernel.
+enum OptimFlag : uint8_t {
+  kOptimExcluded = 1,       // in: no trust-ratio adaptation and no weight decay (paper)
+  kOptimMomentumReady = 2,  // in/out: the buffer holds a previous step (set after the first)
+  kOptimNonFinite = 4,      // out: the gradient holds NaN/Inf; the tensor was left unchanged
+};
+
+struct OptimTensor {
+  float* param = nullptr;
+  const float* grad = nullptr;  // null: no gradient, the tensor is skipped
+  float* momentum = nullptr;    // needed when momentum != 0
+  int64_t size = 0;
+};
+
+// Updates every tensor with a finite gradient. trust_ratios (nullable) receives each
+// updated tensor's factor on lr (1 for SGD). *first_non_finite is the lowest index whose
+// gradient holds NaN/Inf, or -1.
+Status optim_step_cpu(OptimVariant variant, const OptimHyper& hyper, const OptimTensor* tensors, uint8_t* flags,
+                      int64_t count, float* trust_ratios, int64_t* first_non_finite);
+
+}  // namespace lb
