@@ -48,7 +48,14 @@ describe('views', () => {
     gradCheck((t) => t.slice(1, 0, 3, 2).slice(2, 1), [x]);
     gradCheck((t) => t.unsqueeze(1).expand([2, 5, 3, 4]), [x]);
     gradCheck((t) => t.flatten(0, 1).squeeze(), [x]);
+    gradCheck((t) => t.transpose(0, 1).contiguous().clone().mul(t.transpose(0, 1)), [x]);
     x.dispose();
+    // A cast passes the gradient through, back in the input's dtype (rounding defeats finite differences).
+    const y = leaf64([3]);
+    tidy(() => y.toDType('float32').mul(tensor([1, 2, 3])).sum().backward());
+    expect(y.grad!.dtype).toBe('float64');
+    expect(y.grad!.toArray()).toEqual([1, 2, 3]);
+    y.dispose();
   });
 
   it('bad shapes and dims are named', () => {
