@@ -5,9 +5,9 @@
 // packages/optim/test/fused.test.ts checks this kernel against it.
 // Layout: each tensor is a contiguous run of `size` floats (param, grad, momentum buffer).
 // Per tensor: first the norms of w and g (float64 sums; for SGD only g's, which detects
-// NaN/Inf), then the update, both in one task while the tensor is cache-resident; tensors
-// above kOptimSplit elements are cut into chunks, norms over all chunks in a first round
-// and the update in a second. Tensors are dealt to the thread pool largest first.
+// NaN/Inf), then the update, both in one task while the tensor is cache-resident; a
+// tensor too big to balance the threads is cut into chunks, its norms over all chunks in
+// a first round and its update in a second. Tasks are dealt to the pool largest first.
 // Bench: bench/optim (to come with the SGD/LARS classes).
 #pragma once
 #include <cstdint>

@@ -17,9 +17,13 @@
 namespace lb {
 namespace {
 
-// Chunk for splitting big tensors: w, g and the buffer of 128 Ki floats (1.5 MiB) stay in
-// a 2 MiB L2 between the norm and the update of a single-task tensor.
-constexpr int64_t kOptimSplit = int64_t{1} << 17;
+// Tensors are split only when one would hold more than a quarter of a thread's share of
+// the group (so dynamic dealing still balances the threads), and never below 2^17
+// elements. An unsplit tensor is read twice within one task (norms, then update), the
+// second time from cache (L2, or L3 for big ones); a split one is read twice from memory,
+// since its norms and its update run in separate rounds. With 2 threads no ResNet-50
+// tensor is split (measured: LARS/SGD 1.10 unsplit, 1.13 with every tensor above 2^17 split).
+constexpr int64_t kOptimMinSplit = int64_t{1} << 17;
 
 struct SumSquares {
   double w = 0, g = 0;
@@ -128,16 +132,19 @@ class GroupStep {
       : v_(v), h_(h), t_(t), flags_(flags), n_(n), ratios_(ratios), coeffs_(static_cast<size_t>(n)) {}
 
   int64_t run() {
+    int64_t total = 0;
+    for (int64_t i = 0; i < n_; ++i) total += t_[i].grad == nullptr ? 0 : t_[i].size;
+    const int64_t split = std::max(kOptimMinSplit, total / (4 * static_cast<int64_t>(num_threads())));
     std::vector<Task> norm_tasks, update_tasks, whole;
     for (int64_t i = 0; i < n_; ++i) {
       flags_[i] &= static_cast<uint8_t>(~kOptimNonFinite);
       if (t_[i].grad == nullptr || t_[i].size == 0) continue;
-      if (t_[i].size <= kOptimSplit) {
+      if (t_[i].size <= split) {
         whole.push_back({i, 0, t_[i].size, -1});
         continue;
       }
-      for (int64_t b = 0; b < t_[i].size; b += kOptimSplit) {
-        const Task task{i, b, std::min(t_[i].size, b + kOptimSplit), static_cast<int64_t>(partials_.size())};
+      for (int64_t b = 0; b < t_[i].size; b += split) {
+        const Task task{i, b, std::min(t_[i].size, b + split), static_cast<int64_t>(partials_.size())};
         norm_tasks.push_back(task);
         update_tasks.push_back(task);
         partials_.emplace_back();
