@@ -85,7 +85,7 @@ bool check(const char* label, Gemm gemm, Shape s, bool ta, bool tb, float alpha,
 std::vector<Shape> shapes(const lb::SgemmMicroKernel& kern) {
   std::vector<Shape> out = {{1, 1, 1}, {1, 1, 17}, {1, 37, 1}, {29, 1, 5}, {2, 3, 4},   {7, 13, 17},
                             {13, 31, 29}, {31, 7, 61}, {1, 300, 200}, {300, 1, 200}, {61, 67, 0}, {97, 257, 131},
-                            {64, 130, 27}, {300, 200, 150}};
+                            {64, 130, 27}, {300, 200, 150}, {3, 700, 400}, {2, 8200, 3}};
   for (int64_t dm = -1; dm <= 1; ++dm)
     for (int64_t dn = -1; dn <= 1; ++dn) out.push_back({kern.mr + dm, kern.nr + dn, 9});
   out.push_back({2 * kern.mr + 1, 3 * kern.nr - 1, 33});

@@ -92,21 +92,22 @@ class Scratch {
 
 thread_local Scratch tl_pack_a, tl_pack_b;
 
-// One thread's share: the whole blocked loop nest over a rectangle of C.
+// One thread's share: the whole blocked loop nest over a rectangle of C. op(A) blocks are
+// packed once each (mc is large: they sit in L3) and op(B) blocks once per op(A) block.
 void sgemm_blocked(const SgemmMicroKernel& kern, const SgemmBlocking& blk, const Problem& g) {
   const int mr = kern.mr, nr = kern.nr;
   const int64_t nc = even_block(g.n, blk.nc, nr), kc = even_block(g.k, blk.kc, 1), mc = even_block(g.m, blk.mc, mr);
   float* pa = tl_pack_a.get(mc * kc);
   float* pb = tl_pack_b.get(nc * kc);
-  for (int64_t jc = 0; jc < g.n; jc += nc) {
-    const int64_t nb = std::min(nc, g.n - jc);
+  for (int64_t ic = 0; ic < g.m; ic += mc) {
+    const int64_t mb = std::min(mc, g.m - ic);
     for (int64_t pc = 0; pc < g.k; pc += kc) {
       const int64_t kb = std::min(kc, g.k - pc);
       const float beta = pc == 0 ? g.beta : 1.0f;  // later k blocks accumulate
-      pack_panels(g.b.at(pc, jc), g.b.rs, g.b.cs, kb, nb, nr, pb);
-      for (int64_t ic = 0; ic < g.m; ic += mc) {
-        const int64_t mb = std::min(mc, g.m - ic);
-        pack_panels(g.a.at(ic, pc), g.a.cs, g.a.rs, kb, mb, mr, pa);
+      pack_panels(g.a.at(ic, pc), g.a.cs, g.a.rs, kb, mb, mr, pa);
+      for (int64_t jc = 0; jc < g.n; jc += nc) {
+        const int64_t nb = std::min(nc, g.n - jc);
+        pack_panels(g.b.at(pc, jc), g.b.rs, g.b.cs, kb, nb, nr, pb);
         for (int64_t ir = 0; ir < mb; ir += mr) {
           const int rows = static_cast<int>(std::min<int64_t>(mr, mb - ir));
           float* c_row = g.c + (ic + ir) * g.ldc + jc;
@@ -125,6 +126,61 @@ void scale_c(const Problem& g) {
   for (int64_t i = 0; i < g.m; ++i) {
     float* ci = g.c + i * g.ldc;
     for (int64_t j = 0; j < g.n; ++j) ci[j] = g.beta == 0.0f ? 0.0f : g.beta * ci[j];
+  }
+}
+
+// C[i, j0 .. j0 + w) = alpha * acc + beta * C[i, ...], C not read when beta == 0.
+void store_row(float* c, const float* acc, int64_t w, float alpha, float beta) {
+  for (int64_t j = 0; j < w; ++j) c[j] = beta == 0.0f ? alpha * acc[j] : alpha * acc[j] + beta * c[j];
+}
+
+// Few rows of C (m < kFewRows): each op(B) element serves at most m rows, so packing op(B)
+// would cost more than it saves, and most rows of a micro-kernel tile would idle. Columns
+// [j0, j1) of C are computed straight from op(B) instead: axpys when op(B)'s rows are
+// contiguous, dot products when its columns are.
+constexpr int64_t kFewRows = 4;
+// Columns of C accumulated at a time: long runs of each op(B) row stream best from memory.
+constexpr int64_t kFewRowsCols = 8192;
+
+// y += a * x over n floats. Out of line on purpose: inlined into few_rows, GCC 12 spills
+// the loop bound and the loop ran at 60 % of this speed (dev/gemm/README.md).
+__attribute__((noinline)) void axpy(float a, const float* x, float* y, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) y[j] += a * x[j];
+}
+
+float dot(const float* x, const float* y, int64_t k) {
+  float part[8] = {};  // independent partial sums, which the compiler vectorises
+  int64_t p = 0;
+  for (; p + 8 <= k; p += 8)
+    for (int q = 0; q < 8; ++q) part[q] += x[p + q] * y[p + q];
+  float s = 0.0f;
+  for (float v : part) s += v;
+  for (; p < k; ++p) s += x[p] * y[p];
+  return s;
+}
+
+void few_rows(const Problem& g, int64_t j0, int64_t j1) {
+  if (g.b.cs == 1) {
+    float* acc = tl_pack_b.get(g.m * kFewRowsCols);  // row i at acc + i * kFewRowsCols
+    for (int64_t jb = j0; jb < j1; jb += kFewRowsCols) {
+      const int64_t w = std::min(kFewRowsCols, j1 - jb);
+      for (int64_t i = 0; i < g.m; ++i) std::fill(acc + i * kFewRowsCols, acc + i * kFewRowsCols + w, 0.0f);
+      for (int64_t p = 0; p < g.k; ++p) {
+        const float* bp = g.b.at(p, jb);
+        for (int64_t i = 0; i < g.m; ++i) axpy(*g.a.at(i, p), bp, acc + i * kFewRowsCols, w);
+      }
+      for (int64_t i = 0; i < g.m; ++i) store_row(g.c + i * g.ldc + jb, acc + i * kFewRowsCols, w, g.alpha, g.beta);
+    }
+  } else {
+    float* a_rows = tl_pack_a.get(g.m * g.k);  // op(A)'s rows made contiguous
+    pack_panels(g.a.data, g.a.rs, g.a.cs, g.m, g.k, static_cast<int>(g.k), a_rows);
+    for (int64_t j = j0; j < j1; ++j) {
+      const float* bj = g.b.at(0, j);
+      for (int64_t i = 0; i < g.m; ++i) {
+        const float acc = dot(a_rows + i * g.k, bj, g.k);
+        store_row(g.c + i * g.ldc + j, &acc, 1, g.alpha, g.beta);
+      }
+    }
   }
 }
 
@@ -147,6 +203,11 @@ void split_grid(const SgemmMicroKernel& kern, const Problem& g, int threads, int
 
 void sgemm_parallel(const SgemmMicroKernel& kern, const SgemmBlocking& blk, const Problem& g) {
   const int64_t macs = g.m * g.n * g.k;
+  if (g.m < kFewRows) {
+    const int64_t grain = std::max<int64_t>(16, kMinMacsPerThread / (g.m * g.k));
+    parallel_for(g.n, grain, [&](int64_t j0, int64_t j1) { few_rows(g, j0, j1); });
+    return;
+  }
   const int threads = static_cast<int>(std::min<int64_t>(num_threads(), std::max<int64_t>(1, macs / kMinMacsPerThread)));
   int64_t tm = 1, tn = 1;
   if (threads > 1) split_grid(kern, g, threads, tm, tn);
@@ -211,9 +272,10 @@ const SgemmMicroKernel& sgemm_selected_kernel() {
   return kernel;
 }
 
-SgemmBlocking sgemm_default_blocking(const SgemmMicroKernel& kernel) {
-  return {kernel.mr * 12, 256, 512};
-}
+// Measured on Zen 4 (dev/gemm/README.md): an op(A) micro-panel of kc = 384 steps fits L1
+// (14 x 384 floats = 21 KiB), a 384 x 384 op(B) block half of L2; mc only bounds how often
+// op(B) is repacked. The sizes round to the kernel's tile, so they serve every kernel.
+SgemmBlocking sgemm_default_blocking(const SgemmMicroKernel&) { return {1024, 384, 384}; }
 
 void sgemm_with(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b, int64_t m,
                 int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
