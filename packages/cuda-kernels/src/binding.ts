@@ -28,8 +28,20 @@ export const OptimVariantCode = { sgd: 0, larsPaper: 1, larsStudy: 2 } as const;
 export const OptimFlag = { excluded: 1, momentumReady: 2, nonFinite: 4 } as const;
 /** Distributions shared with src/kernels/random/random.h. */
 export const Distribution = { uniform: 0, normal: 1 } as const;
+/** conv2d ops (src/addon/bind_convnet.cc). */
+export const Conv2dOp = { forward: 0, backwardData: 1, backwardWeight: 2 } as const;
+/** batchNorm ops (src/addon/bind_convnet.cc). */
+export const BatchNormOp = { forward: 0, backward: 1 } as const;
+/** pool2d ops (src/addon/bind_convnet.cc). */
+export const PoolOp = { forward: 0, backward: 1 } as const;
+/** Pooling modes shared with src/kernels/pool/pool.h. */
+export const PoolMode = { max: 0, avg: 1, avgExcludePad: 2, adaptiveAvg: 3 } as const;
+/** Activation ops shared with src/kernels/activation/activation.h. */
+export const ActivationOp = { relu: 0, addRelu: 1, reluBackward: 2 } as const;
 
 type Strides = readonly number[];
+/** Buffer handles of a call's tensors (null where optional), with their element offsets alongside. */
+type Handles = readonly (BufferHandle | null)[];
 
 export interface NativeAddon {
   alloc(device: number, bytes: number): BufferHandle;
@@ -71,6 +83,26 @@ export interface NativeAddon {
   randomFill(dist: number, type: number, out: BufferHandle, offset: number, n: number, seed: number, counter: number, a: number, b: number): void;
   indexSelect(type: number, outer: number, dim: number, inner: number, src: BufferHandle, srcOffset: number, idx: BufferHandle, idxOffset: number, nIdx: number, dst: BufferHandle, dstOffset: number): void;
   indexAdd(type: number, outer: number, dim: number, inner: number, src: BufferHandle, srcOffset: number, idx: BufferHandle, idxOffset: number, nIdx: number, dst: BufferHandle, dstOffset: number): void;
+  /**
+   * 2-d convolution (src/kernels/conv2d/conv2d.h) on contiguous NCHW tensors.
+   * shape: [n, c, h, w, k, r, s, p, q, strideH, strideW, padH, padW, dilH, dilW, groups];
+   * handles: forward [x, w, y, bias?], backwardData [dy, w, dx], backwardWeight [x, dy, dw?, dbias?].
+   */
+  conv2d(op: number, type: number, shape: readonly number[], handles: Handles, offsets: readonly number[]): void;
+  /**
+   * Batch normalisation over [n, c, hw] (src/kernels/batch_norm/batch_norm.h).
+   * options: [training, relu, eps, momentum]; handles: forward [x, weight?, bias?,
+   * runningMean?, runningVar?, y, saveMean, saveInvstd], backward [dy, x, y?, weight?,
+   * saveMean, saveInvstd, dx?, dweight?, dbias?].
+   */
+  batchNorm(op: number, type: number, shape: readonly number[], options: readonly number[], handles: Handles, offsets: readonly number[]): void;
+  /**
+   * 2-d pooling of [planes, h, w] (src/kernels/pool/pool.h). shape: [planes, h, w, p, q,
+   * kh, kw, sh, sw, ph, pw]; handles: forward [x, y, indices?], backward [dy, indices?, dx].
+   */
+  pool2d(op: number, mode: number, type: number, shape: readonly number[], handles: Handles, offsets: readonly number[]): void;
+  /** Fused activations over n contiguous values (src/kernels/activation/activation.h); handles [a, b?, out]. */
+  activation(op: number, type: number, n: number, handles: Handles, offsets: readonly number[]): void;
   /**
    * Fused optimizer step over a group of float32 tensors (src/kernels/optim/optim.h).
    * hyper: [lr, momentum, dampening, weightDecay, trustCoefficient, eps, clip, nesterov];

@@ -3,7 +3,9 @@
  * (buffer, element offset, strides), merging dimensions first. Callers have validated
  * shapes, dtypes and devices.
  */
-import { BinaryOp, Distribution, ReduceOp, UnaryOp, native } from '@largebatch/cuda-kernels';
+import {
+  ActivationOp, BatchNormOp, BinaryOp, type BufferHandle, Conv2dOp, Distribution, PoolMode, PoolOp, ReduceOp, UnaryOp, native,
+} from '@largebatch/cuda-kernels';
 
 import { type AnyTypedArray, type DType, bytesPerElement, dtypeCode } from './dtype';
 import { broadcastStrides, coalesce } from './shape';
@@ -96,4 +98,51 @@ export function runRandom(dist: 'uniform' | 'normal', out: Tensor, seed: number,
 export function runIndex(kind: 'select' | 'add', dtype: DType, outer: number, dim: number, inner: number, src: Tensor, idx: Tensor, dst: Tensor): void {
   const fn = kind === 'select' ? native.indexSelect : native.indexAdd;
   fn(dtypeCode(dtype), outer, dim, inner, src.storage.handle, src.offset, idx.storage.handle, idx.offset, idx.numel, dst.storage.handle, dst.offset);
+}
+
+/** A tensor's buffer and element offset for the convnet kernels (null for an absent one). */
+function handles(tensors: readonly (Tensor | null)[]): [(BufferHandle | null)[], number[]] {
+  return [tensors.map((t) => t?.storage.handle ?? null), tensors.map((t) => t?.offset ?? 0)];
+}
+
+/** The geometry of a 2-d convolution, as conv2d.h names it. */
+export interface Conv2dGeometry {
+  n: number; c: number; h: number; w: number;
+  k: number; r: number; s: number; p: number; q: number;
+  stride: [number, number]; padding: [number, number]; dilation: [number, number]; groups: number;
+}
+
+function convShape(g: Conv2dGeometry): number[] {
+  return [g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.p, g.q, ...g.stride, ...g.padding, ...g.dilation, g.groups];
+}
+
+/** Convolution kernels on contiguous tensors: forward [x, w, y, bias], backwardData [dy, w, dx], backwardWeight [x, dy, dw, dbias]. */
+export function runConv2d(op: keyof typeof Conv2dOp, dtype: DType, g: Conv2dGeometry, tensors: readonly (Tensor | null)[]): void {
+  native.conv2d(Conv2dOp[op], dtypeCode(dtype), convShape(g), ...handles(tensors));
+}
+
+/** Batch-norm kernels on contiguous tensors viewed as [n, c, hw] (see BatchNormOp for the tensor lists). */
+export function runBatchNorm(
+  op: keyof typeof BatchNormOp, dtype: DType, shape: [number, number, number],
+  options: { training: boolean; relu: boolean; eps: number; momentum: number }, tensors: readonly (Tensor | null)[],
+): void {
+  const opts = [options.training ? 1 : 0, options.relu ? 1 : 0, options.eps, options.momentum];
+  native.batchNorm(BatchNormOp[op], dtypeCode(dtype), shape, opts, ...handles(tensors));
+}
+
+/** The geometry of a 2-d pooling of [planes, h, w] into [planes, p, q] (pool.h). */
+export interface Pool2dGeometry {
+  planes: number; h: number; w: number; p: number; q: number;
+  kernel: [number, number]; stride: [number, number]; padding: [number, number];
+}
+
+/** Pooling kernels on contiguous tensors: forward [x, y, indices], backward [dy, indices, dx]. */
+export function runPool2d(op: keyof typeof PoolOp, mode: keyof typeof PoolMode, dtype: DType, g: Pool2dGeometry, tensors: readonly (Tensor | null)[]): void {
+  const shape = [g.planes, g.h, g.w, g.p, g.q, ...g.kernel, ...g.stride, ...g.padding];
+  native.pool2d(PoolOp[op], PoolMode[mode], dtypeCode(dtype), shape, ...handles(tensors));
+}
+
+/** out = op(a, b) over contiguous tensors of one shape. */
+export function runActivation(op: keyof typeof ActivationOp, out: Tensor, a: Tensor, b: Tensor | null): void {
+  native.activation(ActivationOp[op], dtypeCode(out.dtype), out.numel, ...handles([a, b, out]));
 }

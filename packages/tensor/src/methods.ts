@@ -16,6 +16,7 @@ import { pad } from './ops/pad/pad';
 import { flip } from './ops/flip/flip';
 import { indexSelect } from './ops/index-select/index-select';
 import { logSoftmax, softmax } from './ops/softmax/softmax';
+import { relu } from './ops/activation/activation';
 import { toDevice } from './ops/device/to-device';
 import { add_, copy_, div_, fill_, mul_, sub_, zero_ } from './ops/inplace/inplace';
 import type { TensorLike } from './ops/operands';
@@ -66,6 +67,7 @@ declare module './tensor' {
     indexSelect(dim: number, index: Tensor): Tensor;
     softmax(dim?: number): Tensor;
     logSoftmax(dim?: number): Tensor;
+    relu(): Tensor;
     contiguous(): Tensor;
     clone(): Tensor;
     detach(): Tensor;
@@ -126,6 +128,7 @@ const methods: Record<string, (this: Tensor, ...args: never[]) => unknown> = {
   indexSelect(this: Tensor, d: number, i: Tensor) { return indexSelect(this, d, i); },
   softmax(this: Tensor, d?: number) { return softmax(this, d); },
   logSoftmax(this: Tensor, d?: number) { return logSoftmax(this, d); },
+  relu(this: Tensor) { return relu(this); },
   contiguous(this: Tensor) { return contiguous(this); },
   clone(this: Tensor) { return clone(this); },
   detach(this: Tensor) { return detach(this); },

@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   lb::register_random(env, exports);
   lb::register_index(env, exports);
   lb::register_bench(env, exports);
+  lb::register_convnet(env, exports);
   lb::register_optim(env, exports);
   return exports;
 }

@@ -1,0 +1,190 @@
+// Bindings of the convolutional-network kernel families: conv2d, batch_norm, pool and
+// activation. Each takes its tensors as two parallel arrays, buffer handles (null where
+// the kernel allows) and element offsets; every tensor is checked to hold all the elements
+// the kernel touches before it runs. Tensors are contiguous; outputs must not overlap inputs.
+//   conv2d(op, type, shape, handles, offsets)
+//     shape [n, c, h, w, k, r, s, p, q, strideH, strideW, padH, padW, dilH, dilW, groups]
+//     op 0 forward [x, w, y, bias?]; 1 backward data [dy, w, dx]; 2 backward weight [x, dy, dw?, dbias?]
+//   batchNorm(op, type, shape [n, c, hw], options [training, relu, eps, momentum], handles, offsets)
+//     op 0 forward [x, weight?, bias?, runningMean?, runningVar?, y, saveMean, saveInvstd]
+//     op 1 backward [dy, x, y?, weight?, saveMean, saveInvstd, dx?, dweight?, dbias?]
+//   pool2d(op, mode, type, shape [planes, h, w, p, q, kh, kw, sh, sw, ph, pw], handles, offsets)
+//     op 0 forward [x, y, indices?]; 1 backward [dy, indices?, dx] (indices: int32, max mode)
+//   activation(op, type, n, handles, offsets): [a, b?, out]
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "../kernels/activation/activation.h"
+#include "../kernels/batch_norm/batch_norm.h"
+#include "../kernels/conv2d/conv2d.h"
+#include "../kernels/pool/pool.h"
+#include "bindings.h"
+#include "napi_util.h"
+
+namespace lb {
+namespace {
+
+// One tensor argument: its name (for errors), the elements the kernel touches, its type.
+struct Slot {
+  const char* name;
+  int64_t count;
+  DType type;
+  bool required;
+};
+
+// The data pointers of the tensors at arguments i (handles) and i + 1 (offsets), null for
+// an optional tensor given as null.
+std::vector<void*> arg_tensors(const Napi::CallbackInfo& info, size_t i, const std::vector<Slot>& slots, const char* k) {
+  Napi::Env env = info.Env();
+  if (i >= info.Length() || !info[i].IsArray()) throw_error(env, k, "argument " + std::to_string(i) + " must be an array of buffer handles");
+  Napi::Array handles = info[i].As<Napi::Array>();
+  const std::vector<int64_t> offsets = arg_int_array(info, i + 1, k);
+  if (handles.Length() != slots.size() || offsets.size() != slots.size())
+    throw_error(env, k, "expected " + std::to_string(slots.size()) + " tensors and offsets, got " +
+                            std::to_string(handles.Length()) + " and " + std::to_string(offsets.size()));
+  std::vector<void*> out(slots.size(), nullptr);
+  for (uint32_t t = 0; t < slots.size(); ++t) {
+    const Slot& slot = slots[t];
+    const std::string name = std::string("tensor '") + slot.name + "'";
+    Napi::Value v = handles.Get(t);
+    if (v.IsNull() || v.IsUndefined()) {
+      if (slot.required) throw_error(env, k, name + " is required");
+      continue;
+    }
+    if (!v.IsExternal()) throw_error(env, k, name + " must be a buffer handle");
+    BufferHandle* h = v.As<Napi::External<BufferHandle>>().Data();
+    if (h->freed) throw_error(env, k, name + " is a freed buffer (used after dispose)");
+    if (h->buffer.device != Device::Cpu) throw_error(env, k, name + " is a CUDA buffer; this kernel runs on CPU buffers");
+    const int64_t have = static_cast<int64_t>(h->buffer.bytes / dtype_size(slot.type));
+    if (offsets[t] < 0 || offsets[t] > have || slot.count > have - offsets[t])
+      throw_error(env, k, name + ": elements [" + std::to_string(offsets[t]) + ", " + std::to_string(offsets[t] + slot.count) +
+                              ") are outside a buffer of " + std::to_string(have));
+    out[t] = static_cast<char*>(h->buffer.data) + offsets[t] * static_cast<int64_t>(dtype_size(slot.type));
+  }
+  return out;
+}
+
+// Integer sizes at argument i: exactly `n` of them, each in [0, 2^31).
+std::vector<int64_t> arg_sizes(const Napi::CallbackInfo& info, size_t i, size_t n, const char* k) {
+  std::vector<int64_t> v = arg_int_array(info, i, k);
+  if (v.size() != n) throw_error(info.Env(), k, "expected " + std::to_string(n) + " sizes, got " + std::to_string(v.size()));
+  for (int64_t x : v)
+    if (x < 0 || x >= (int64_t(1) << 31)) throw_error(info.Env(), k, "size " + std::to_string(x) + " is outside [0, 2^31)");
+  return v;
+}
+
+// The product of sizes, refused above 2^53 (no overflow in the span checks).
+int64_t count_of(Napi::Env env, std::initializer_list<int64_t> sizes, const char* k) {
+  double product = 1;
+  for (int64_t s : sizes) product *= static_cast<double>(s);
+  if (product >= 9007199254740992.0) throw_error(env, k, "a tensor of more than 2^53 elements");
+  return static_cast<int64_t>(product);
+}
+
+Napi::Value Conv2d(const Napi::CallbackInfo& info) {
+  const char* k = "conv2d";
+  Napi::Env env = info.Env();
+  const int64_t op = arg_int(info, 0, k);
+  const DType t = arg_dtype(info, 1, k);
+  const std::vector<int64_t> v = arg_sizes(info, 2, 16, k);
+  const Conv2dShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]};
+  throw_if_failed(env, k, conv2d_check(s));
+  const int64_t xs = count_of(env, {s.n, s.c, s.h, s.w}, k), ys = count_of(env, {s.n, s.k, s.p, s.q}, k);
+  const int64_t ws = count_of(env, {s.k, s.c / s.groups, s.r, s.s}, k);
+  if (op == 0) {
+    auto p = arg_tensors(info, 3, {{"x", xs, t, true}, {"w", ws, t, true}, {"y", ys, t, true}, {"bias", s.k, t, false}}, k);
+    throw_if_failed(env, k, conv2d_forward_cpu(t, s, p[0], p[1], p[3], p[2]));
+  } else if (op == 1) {
+    auto p = arg_tensors(info, 3, {{"dy", ys, t, true}, {"w", ws, t, true}, {"dx", xs, t, true}}, k);
+    throw_if_failed(env, k, conv2d_backward_data_cpu(t, s, p[0], p[1], p[2]));
+  } else if (op == 2) {
+    auto p = arg_tensors(info, 3, {{"x", xs, t, true}, {"dy", ys, t, true}, {"dw", ws, t, false}, {"dbias", s.k, t, false}}, k);
+    throw_if_failed(env, k, conv2d_backward_weight_cpu(t, s, p[0], p[1], p[2], p[3]));
+  } else {
+    throw_error(env, k, "unknown op " + std::to_string(op));
+  }
+  return env.Undefined();
+}
+
+Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
+  const char* k = "batchNorm";
+  Napi::Env env = info.Env();
+  const int64_t op = arg_int(info, 0, k);
+  const DType t = arg_dtype(info, 1, k);
+  const std::vector<int64_t> v = arg_sizes(info, 2, 3, k);
+  const BatchNormShape s{v[0], v[1], v[2]};
+  if (info.Length() <= 3 || !info[3].IsArray() || info[3].As<Napi::Array>().Length() != 4)
+    throw_error(env, k, "argument 3 must be [training, relu, eps, momentum]");
+  Napi::Array opts = info[3].As<Napi::Array>();
+  const BatchNormOptions o{opts.Get(0u).ToBoolean().Value(), opts.Get(1u).ToBoolean().Value(),
+                           opts.Get(2u).ToNumber().DoubleValue(), opts.Get(3u).ToNumber().DoubleValue()};
+  const int64_t all = count_of(env, {s.n, s.c, s.hw}, k);
+  if (op == 0) {
+    auto p = arg_tensors(info, 4,
+                         {{"x", all, t, true}, {"weight", s.c, t, false}, {"bias", s.c, t, false}, {"runningMean", s.c, t, !o.training},
+                          {"runningVar", s.c, t, !o.training}, {"y", all, t, true}, {"saveMean", s.c, t, true}, {"saveInvstd", s.c, t, true}},
+                         k);
+    throw_if_failed(env, k, batch_norm_forward_cpu(t, s, o, {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]}));
+  } else if (op == 1) {
+    auto p = arg_tensors(info, 4,
+                         {{"dy", all, t, true}, {"x", all, t, true}, {"y", all, t, o.relu}, {"weight", s.c, t, false},
+                          {"saveMean", s.c, t, true}, {"saveInvstd", s.c, t, true}, {"dx", all, t, false}, {"dweight", s.c, t, false},
+                          {"dbias", s.c, t, false}},
+                         k);
+    throw_if_failed(env, k, batch_norm_backward_cpu(t, s, o, {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]}));
+  } else {
+    throw_error(env, k, "unknown op " + std::to_string(op));
+  }
+  return env.Undefined();
+}
+
+Napi::Value Pool2d(const Napi::CallbackInfo& info) {
+  const char* k = "pool2d";
+  Napi::Env env = info.Env();
+  const int64_t op = arg_int(info, 0, k);
+  const int64_t mode_code = arg_int(info, 1, k);
+  if (mode_code < 0 || mode_code > 3) throw_error(env, k, "unknown mode " + std::to_string(mode_code));
+  const PoolMode mode = static_cast<PoolMode>(mode_code);
+  const DType t = arg_dtype(info, 2, k);
+  const std::vector<int64_t> v = arg_sizes(info, 3, 11, k);
+  const Pool2dShape s{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10]};
+  throw_if_failed(env, k, pool2d_check(mode, s));
+  const int64_t xs = count_of(env, {s.planes, s.h, s.w}, k), ys = count_of(env, {s.planes, s.p, s.q}, k);
+  const bool max = mode == PoolMode::Max;
+  if (op == 0) {
+    auto p = arg_tensors(info, 4, {{"x", xs, t, true}, {"y", ys, t, true}, {"indices", ys, DType::I32, max}}, k);
+    throw_if_failed(env, k, pool2d_forward_cpu(t, mode, s, p[0], p[1], static_cast<int32_t*>(p[2])));
+  } else if (op == 1) {
+    auto p = arg_tensors(info, 4, {{"dy", ys, t, true}, {"indices", ys, DType::I32, max}, {"dx", xs, t, true}}, k);
+    throw_if_failed(env, k, pool2d_backward_cpu(t, mode, s, p[0], static_cast<const int32_t*>(p[1]), p[2]));
+  } else {
+    throw_error(env, k, "unknown op " + std::to_string(op));
+  }
+  return env.Undefined();
+}
+
+Napi::Value Activation(const Napi::CallbackInfo& info) {
+  const char* k = "activation";
+  Napi::Env env = info.Env();
+  const int64_t op = arg_int(info, 0, k);
+  if (op < 0 || op > 2) throw_error(env, k, "unknown op " + std::to_string(op));
+  const DType t = arg_dtype(info, 1, k);
+  const int64_t n = arg_int(info, 2, k);
+  if (n < 0 || n >= (int64_t(1) << 53)) throw_error(env, k, "n must be in [0, 2^53), got " + std::to_string(n));
+  auto p = arg_tensors(info, 3, {{"a", n, t, true}, {"b", n, t, op != 0}, {"out", n, t, true}}, k);
+  throw_if_failed(env, k, activation_cpu(static_cast<ActivationOp>(op), t, n, p[0], p[1], p[2]));
+  return env.Undefined();
+}
+
+}  // namespace
+
+void register_convnet(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv2d", Napi::Function::New(env, Conv2d, "conv2d"));
+  exports.Set("batchNorm", Napi::Function::New(env, BatchNorm, "batchNorm"));
+  exports.Set("pool2d", Napi::Function::New(env, Pool2d, "pool2d"));
+  exports.Set("activation", Napi::Function::New(env, Activation, "activation"));
+}
+
+}  // namespace lb

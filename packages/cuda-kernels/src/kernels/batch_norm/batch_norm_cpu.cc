@@ -1,0 +1,157 @@
+// Batch normalisation on the CPU (batch_norm.h). Layout [N, C, HW], contiguous: channel
+// c's values are N runs of HW, one per image. Parallel over channels; a channel takes one
+// pass for its statistics and one to normalise (forward), one for its two sums and one
+// for dx (backward), each sum in double.
+// Bench: `npx tsx bench/conv.ts` from the repo root.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "../../core/thread_pool.h"
+#include "batch_norm.h"
+
+namespace lb {
+namespace {
+
+template <typename T>
+T relu(T v) {
+  return v < T(0) ? T(0) : v;  // NaN passes through, as torch.relu
+}
+
+template <typename T>
+struct Channels {
+  const BatchNormShape& s;
+  const BatchNormOptions& o;
+  int64_t m() const { return s.n * s.hw; }
+
+  static double at(const void* p, int64_t c, double fallback) {
+    return p ? static_cast<double>(static_cast<const T*>(p)[c]) : fallback;
+  }
+
+  // Mean and biased variance of channel c, one pass shifted by its first value.
+  void statistics(const T* x, int64_t c, double* mean, double* var) const {
+    const double shift = x[c * s.hw];
+    double sum = 0, sum_sq = 0;
+    for (int64_t i = 0; i < s.n; ++i) {
+      const T* run = x + (i * s.c + c) * s.hw;
+      for (int64_t j = 0; j < s.hw; ++j) {
+        const double d = static_cast<double>(run[j]) - shift;
+        sum += d;
+        sum_sq += d * d;
+      }
+    }
+    const double count = static_cast<double>(m());
+    const double centred = sum / count;
+    *mean = shift + centred;
+    *var = std::max(0.0, sum_sq / count - centred * centred);
+  }
+
+  Status forward(const BatchNormForward& t) const {
+    const T* x = static_cast<const T*>(t.x);
+    T* y = static_cast<T*>(t.y);
+    T* save_mean = static_cast<T*>(t.save_mean);
+    T* save_invstd = static_cast<T*>(t.save_invstd);
+    T* running_mean = static_cast<T*>(t.running_mean);
+    T* running_var = static_cast<T*>(t.running_var);
+    if (!o.training && (!running_mean || !running_var)) return LB_FAIL("batch_norm: eval mode needs the running statistics");
+    if (o.training && m() == 0) return LB_FAIL("batch_norm: training needs at least one value per channel");
+    parallel_for(s.c, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        double mean, var;
+        if (o.training) {
+          statistics(x, c, &mean, &var);
+          if (running_mean) running_mean[c] = static_cast<T>((1 - o.momentum) * running_mean[c] + o.momentum * mean);
+          if (running_var) {
+            const double unbiased = m() > 1 ? var * static_cast<double>(m()) / static_cast<double>(m() - 1) : NAN;
+            running_var[c] = static_cast<T>((1 - o.momentum) * running_var[c] + o.momentum * unbiased);
+          }
+        } else {
+          mean = running_mean[c];
+          var = running_var[c];
+        }
+        const double invstd = 1.0 / std::sqrt(var + o.eps);
+        save_mean[c] = static_cast<T>(mean);
+        save_invstd[c] = static_cast<T>(invstd);
+        // y = x * scale + shift, the affine map folded per channel.
+        const double scale = invstd * at(t.weight, c, 1.0);
+        const T a = static_cast<T>(scale);
+        const T b = static_cast<T>(at(t.bias, c, 0.0) - mean * scale);
+        for (int64_t i = 0; i < s.n; ++i) {
+          const T* in = x + (i * s.c + c) * s.hw;
+          T* out = y + (i * s.c + c) * s.hw;
+          if (o.relu) {
+            for (int64_t j = 0; j < s.hw; ++j) out[j] = relu(in[j] * a + b);
+          } else {
+            for (int64_t j = 0; j < s.hw; ++j) out[j] = in[j] * a + b;
+          }
+        }
+      }
+    });
+    return Status::Ok();
+  }
+
+  // dy of channel c's run, masked by the fused ReLU.
+  T grad_at(const T* dy, const T* y, int64_t k) const { return !o.relu || y[k] > T(0) ? dy[k] : T(0); }
+
+  Status backward(const BatchNormBackward& t) const {
+    const T* dy = static_cast<const T*>(t.dy);
+    const T* x = static_cast<const T*>(t.x);
+    const T* y = static_cast<const T*>(t.y);
+    const T* save_mean = static_cast<const T*>(t.save_mean);
+    const T* save_invstd = static_cast<const T*>(t.save_invstd);
+    T* dx = static_cast<T*>(t.dx);
+    T* dweight = static_cast<T*>(t.dweight);
+    T* dbias = static_cast<T*>(t.dbias);
+    if (o.relu && !y) return LB_FAIL("batch_norm: the backward of a fused ReLU needs y");
+    parallel_for(s.c, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const double mean = save_mean[c], invstd = save_invstd[c];
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (int64_t i = 0; i < s.n; ++i) {
+          const int64_t base = (i * s.c + c) * s.hw;
+          for (int64_t j = 0; j < s.hw; ++j) {
+            const double g = grad_at(dy, y, base + j);
+            sum_dy += g;
+            sum_dy_xhat += g * (static_cast<double>(x[base + j]) - mean);
+          }
+        }
+        sum_dy_xhat *= invstd;
+        if (dbias) dbias[c] = static_cast<T>(sum_dy);
+        if (dweight) dweight[c] = static_cast<T>(sum_dy_xhat);
+        if (!dx) continue;
+        // dx = k (g - mean_dy - xhat mean_dy_xhat) = g k + (x - mean) u + v, folded per channel
+        // (x - mean is formed first: x u + v would cancel in float32 when |mean| >> std).
+        const double k = invstd * at(t.weight, c, 1.0);
+        const double count = static_cast<double>(m());
+        const double u = o.training ? -k * invstd * sum_dy_xhat / count : 0.0;
+        const double v = o.training ? -k * sum_dy / count : 0.0;
+        const T kt = static_cast<T>(k), ut = static_cast<T>(u), vt = static_cast<T>(v), mt = static_cast<T>(mean);
+        for (int64_t i = 0; i < s.n; ++i) {
+          const int64_t base = (i * s.c + c) * s.hw;
+          for (int64_t j = 0; j < s.hw; ++j) dx[base + j] = grad_at(dy, y, base + j) * kt + (x[base + j] - mt) * ut + vt;
+        }
+      }
+    });
+    return Status::Ok();
+  }
+};
+
+template <typename F>
+Status dispatch_float(DType type, const BatchNormShape& s, const BatchNormOptions& o, const F& f) {
+  if (s.n < 0 || s.c < 0 || s.hw < 0) return LB_FAIL("batch_norm: negative size");
+  if (type == DType::F32) return f(Channels<float>{s, o});
+  if (type == DType::F64) return f(Channels<double>{s, o});
+  return LB_FAIL(std::string("batch_norm needs float32 or float64, got ") + dtype_name(type));
+}
+
+}  // namespace
+
+Status batch_norm_forward_cpu(DType type, const BatchNormShape& s, const BatchNormOptions& o, const BatchNormForward& t) {
+  return dispatch_float(type, s, o, [&](const auto& ch) { return ch.forward(t); });
+}
+
+Status batch_norm_backward_cpu(DType type, const BatchNormShape& s, const BatchNormOptions& o, const BatchNormBackward& t) {
+  return dispatch_float(type, s, o, [&](const auto& ch) { return ch.backward(t); });
+}
+
+}  // namespace lb

@@ -1,0 +1,38 @@
+// 2-d convolution (cross-correlation, as torch.nn.functional.conv2d), NCHW, contiguous:
+//   y[n, k, p, q] = bias[k] + sum_{c, r, s} x[n, g*Cg + c, p*sh - ph + r*dh, q*sw - pw + s*dw]
+//                                          * w[k, c, r, s]
+// with g = k / Kg the group of output channel k, Cg = C / groups, Kg = K / groups, and
+// out-of-range input positions reading 0. Layouts: x [N, C, H, W], w [K, Cg, R, S],
+// y [N, K, P, Q], bias [K]. The two gradients are
+//   backward data:   dx = sum over (k, r, s) of dy scattered back through the same index map
+//   backward weight: dw[k, c, r, s] = sum_{n, p, q} dy[n, k, p, q] * x[n, ...], dbias[k] = sum dy[n, k, :, :]
+// float32 and float64. conv2d_cpu.cc implements them on the CPU (a conv2d_cuda.cu will
+// declare its launches here too). Bench: bench/conv.ts.
+#pragma once
+#include <cstdint>
+
+#include "../../core/dtype.h"
+#include "../../core/status.h"
+
+namespace lb {
+
+struct Conv2dShape {
+  int64_t n, c, h, w;  // input
+  int64_t k, r, s;     // output channels, kernel height and width
+  int64_t p, q;        // output height and width
+  int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+};
+
+// Ok when every size is positive (n may be 0), groups divides c and k, and p and q are
+// the output sizes the other fields imply (so no kernel position can read out of range).
+Status conv2d_check(const Conv2dShape& s);
+
+// y = conv(x, w) (+ bias when bias is not null).
+Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const void* w, const void* bias, void* y);
+// dx = the gradient of sum(y * dy) with respect to x (dx is overwritten).
+Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy, const void* w, void* dx);
+// dw and dbias (each may be null) = the gradients with respect to w and bias (overwritten).
+Status conv2d_backward_weight_cpu(DType type, const Conv2dShape& s, const void* x, const void* dy, void* dw,
+                                  void* dbias);
+
+}  // namespace lb

@@ -1,0 +1,385 @@
+// 2-d convolution on the CPU (conv2d.h) as im2col + GEMM over lb::sgemm (lb::dgemm for
+// float64, through the same code). Layout: NCHW in, NCHW out, weights [K, Cg, R, S].
+// Images go in chunks of nb: a chunk's input patches are unfolded into
+// col [Cg*R*S, nb*P*Q] (row (c, r, s), column (image, p, q)), so that one GEMM per group
+// computes the whole chunk: Y_g [Kg, nb*PQ] = W_g [Kg, Cg*R*S] col. nb makes the GEMM wide
+// enough where P*Q is small (ResNet-50 on 32x32 images ends at 1x1) while col stays
+// bounded; with nb = 1 the GEMM reads and writes the tensors in place (a 1x1, stride-1,
+// unpadded convolution skips the unfolding), with nb > 1 its result is scattered into y.
+// With at least as many chunks as threads, each thread takes a run of chunks with its own
+// scratch (its GEMMs then run on that thread alone); otherwise the chunks run one after
+// another with each GEMM spread over the pool.
+// Backward data: dcol = W_g^T dY_g, folded back into dx (col2im). Backward weight:
+// dW_g += dY_g col^T over a thread's chunks, each thread into its own accumulator, summed
+// at the end (so results do not depend on scheduling). dbias sums dy per channel in double.
+// Bench: `npx tsx bench/conv.ts` from the repo root (ResNet shapes against PyTorch).
+#include <algorithm>
+#include <memory>
+#include <new>
+#include <string>
+#include <type_traits>
+
+#include "../../core/thread_pool.h"
+#include "../gemm/gemm.h"
+#include "conv2d.h"
+
+namespace lb {
+namespace {
+
+// Bounds the unfolded chunk (16 MiB of float32), so scratch stays modest for any batch.
+constexpr int64_t kMaxColElements = int64_t(1) << 22;
+// The GEMM width a chunk aims for: enough columns to amortise packing W_g.
+constexpr int64_t kTargetColumns = 512;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+          float beta, float* c, int64_t ldc) {
+  sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+}
+
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b,
+          int64_t ldb, double beta, double* c, int64_t ldc) {
+  dgemm(ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
+}
+
+// Sizes derived from the shape.
+struct Geometry {
+  int64_t cg, kg;  // channels per group, in and out
+  int64_t rs, crs;  // kernel positions, and rows of col (Cg*R*S)
+  int64_t hw, pq;   // input and output plane sizes
+  bool pointwise;   // 1x1, stride 1, no padding: col of one image is x itself
+};
+
+Geometry geometry_of(const Conv2dShape& s) {
+  Geometry g{};
+  g.cg = s.c / s.groups;
+  g.kg = s.k / s.groups;
+  g.rs = s.r * s.s;
+  g.crs = g.cg * g.rs;
+  g.hw = s.h * s.w;
+  g.pq = s.p * s.q;
+  g.pointwise = s.r == 1 && s.s == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 && s.pad_w == 0;
+  return g;
+}
+
+// How the batch is cut: per_chunk images per chunk; each worker takes a run of chunks.
+struct Split {
+  int64_t per_chunk, chunks, workers;
+  int64_t first_chunk(int64_t worker) const { return worker * chunks / workers; }
+};
+
+Split split_batch(const Conv2dShape& s, const Geometry& g) {
+  const int64_t threads = num_threads();
+  int64_t per = ceil_div(kTargetColumns, g.pq);
+  per = std::min(per, ceil_div(s.n, threads));  // a chunk for every thread where the batch allows
+  per = std::min(per, kMaxColElements / (g.crs * g.pq));
+  per = std::max<int64_t>(per, 1);
+  const int64_t chunks = ceil_div(s.n, per);
+  return {per, chunks, std::min(threads, chunks)};
+}
+
+// Runs body(worker, first_chunk, end_chunk) for every worker: on the pool when there are
+// several (nested GEMMs then stay on their thread), inline for one (GEMMs use the pool).
+template <typename Body>
+void for_each_worker(const Split& sp, const Body& body) {
+  parallel_tasks(sp.workers, [&](int64_t wk) { body(wk, sp.first_chunk(wk), sp.first_chunk(wk + 1)); });
+}
+
+// Scratch memory, allocated up front so that a failure is a Status, not an exception.
+template <typename T>
+Status allocate(int64_t count, std::unique_ptr<T[]>* out) {
+  if (count <= 0) return Status::Ok();
+  out->reset(new (std::nothrow) T[static_cast<size_t>(count)]);
+  if (!*out) return LB_FAIL("conv2d: out of memory for " + std::to_string(count * int64_t(sizeof(T))) + " bytes of scratch");
+  return Status::Ok();
+}
+
+// Output positions o in [0, count) whose input index o*stride + offset lies in [0, size).
+struct Run {
+  int64_t lo, hi;
+};
+
+int64_t first_reaching(int64_t bound, int64_t offset, int64_t stride, int64_t count) {
+  const int64_t need = bound - offset;
+  return std::min(need <= 0 ? 0 : ceil_div(need, stride), count);
+}
+
+Run valid_run(int64_t offset, int64_t stride, int64_t size, int64_t count) {
+  const int64_t lo = first_reaching(0, offset, stride, count);
+  return {lo, std::max(lo, first_reaching(size, offset, stride, count))};
+}
+
+// The input row and column offsets of kernel position (r, s), and where they stay inside.
+struct Tap {
+  int64_t h_off, w_off;
+  Run ps, qs;
+};
+
+Tap tap_of(const Conv2dShape& s, int64_t r, int64_t kx) {
+  Tap t{};
+  t.h_off = r * s.dil_h - s.pad_h;
+  t.w_off = kx * s.dil_w - s.pad_w;
+  t.ps = valid_run(t.h_off, s.stride_h, s.h, s.p);
+  t.qs = valid_run(t.w_off, s.stride_w, s.w, s.q);
+  return t;
+}
+
+// col[(c*R + r)*S + s][i*PQ + p*Q + q] = x_i[c, p*sh + h_off, q*sw + w_off] (0 outside),
+// for nb images from x (channel 0 of the group in the chunk's first image).
+template <typename T>
+void im2col(const Conv2dShape& s, const Geometry& g, const T* x, int64_t nb, T* col) {
+  const int64_t ld = nb * g.pq;
+  parallel_for(g.crs, std::max<int64_t>(1, 8192 / ld), [&](int64_t row0, int64_t row1) {
+    for (int64_t row = row0; row < row1; ++row) {
+      const int64_t c = row / g.rs;
+      const Tap t = tap_of(s, (row / s.s) % s.r, row % s.s);
+      for (int64_t i = 0; i < nb; ++i) {
+        const T* plane = x + (i * s.c + c) * g.hw;
+        T* dst = col + row * ld + i * g.pq;
+        std::fill(dst, dst + t.ps.lo * s.q, T(0));
+        for (int64_t p = t.ps.lo; p < t.ps.hi; ++p) {
+          const T* in = plane + (p * s.stride_h + t.h_off) * s.w;
+          T* d = dst + p * s.q;
+          std::fill(d, d + t.qs.lo, T(0));
+          if (s.stride_w == 1) {
+            std::copy(in + t.qs.lo + t.w_off, in + t.qs.hi + t.w_off, d + t.qs.lo);
+          } else {
+            for (int64_t q = t.qs.lo; q < t.qs.hi; ++q) d[q] = in[q * s.stride_w + t.w_off];
+          }
+          std::fill(d + t.qs.hi, d + s.q, T(0));
+        }
+        std::fill(dst + t.ps.hi * s.q, dst + g.pq, T(0));
+      }
+    }
+  });
+}
+
+// The adjoint of im2col: dx_i[c, ...] = the sum of the col entries that read it (dx is
+// overwritten). Parallel over channels: a channel's rows touch only its own planes.
+template <typename T>
+void col2im(const Conv2dShape& s, const Geometry& g, const T* col, int64_t nb, T* dx) {
+  const int64_t ld = nb * g.pq;
+  parallel_for(g.cg, std::max<int64_t>(1, 8192 / (g.rs * ld)), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      for (int64_t i = 0; i < nb; ++i) std::fill(dx + (i * s.c + c) * g.hw, dx + (i * s.c + c + 1) * g.hw, T(0));
+      for (int64_t rs = 0; rs < g.rs; ++rs) {
+        const Tap t = tap_of(s, rs / s.s, rs % s.s);
+        const T* src_row = col + (c * g.rs + rs) * ld;
+        for (int64_t i = 0; i < nb; ++i) {
+          T* plane = dx + (i * s.c + c) * g.hw;
+          const T* src = src_row + i * g.pq;
+          for (int64_t p = t.ps.lo; p < t.ps.hi; ++p) {
+            T* out = plane + (p * s.stride_h + t.h_off) * s.w;
+            const T* v = src + p * s.q;
+            for (int64_t q = t.qs.lo; q < t.qs.hi; ++q) out[q * s.stride_w + t.w_off] += v[q];
+          }
+        }
+      }
+    }
+  });
+}
+
+// Calls move(tensor_offset, chunk_offset) for each plane of PQ values of channels
+// [0, kg) of nb images, between the tensor layout [n][channels][PQ] (channels per image)
+// and the GEMM layout [kg][nb * PQ].
+template <typename Move>
+void for_each_plane(int64_t channels, int64_t kg, int64_t nb, int64_t pq, const Move& move) {
+  for (int64_t kk = 0; kk < kg; ++kk)
+    for (int64_t i = 0; i < nb; ++i) move((i * channels + kk) * pq, (kk * nb + i) * pq);
+}
+
+template <typename T>
+struct Kernels {
+  using Scalar = T;
+  const Conv2dShape& s;
+  Geometry g;
+  Split sp;
+
+  explicit Kernels(const Conv2dShape& shape) : s(shape), g(geometry_of(shape)), sp(split_batch(shape, g)) {}
+
+  // Whether one image's col is the input itself (no unfolding, no col buffer).
+  bool in_place() const { return g.pointwise && sp.per_chunk == 1; }
+  int64_t col_size() const { return in_place() ? 0 : g.crs * sp.per_chunk * g.pq; }
+  int64_t staging_size() const { return sp.per_chunk > 1 ? g.kg * sp.per_chunk * g.pq : 0; }
+
+  // The chunk of images [n0, n0 + nb) of a [N, channels, PQ] tensor, group grp, as a
+  // [kg, nb*PQ] matrix: the tensor itself for one image, else gathered into staging.
+  const T* gather(const T* t, int64_t channels, int64_t n0, int64_t nb, int64_t grp, T* staging) const {
+    const T* src = t + (n0 * channels + grp * g.kg) * g.pq;
+    if (nb == 1) return src;
+    for_each_plane(channels, g.kg, nb, g.pq, [&](int64_t ti, int64_t ci) { std::copy(src + ti, src + ti + g.pq, staging + ci); });
+    return staging;
+  }
+
+  // The chunk's unfolded input for group grp: x itself when in place, else col.
+  const T* unfold(const T* x, int64_t n0, int64_t nb, int64_t grp, T* col) const {
+    const T* xg = x + (n0 * s.c + grp * g.cg) * g.hw;
+    if (in_place()) return xg;
+    im2col(s, g, xg, nb, col);
+    return col;
+  }
+
+  Status forward(const T* x, const T* w, const T* bias, T* y) const {
+    const int64_t per_worker = col_size() + staging_size();
+    std::unique_ptr<T[]> scratch;
+    LB_RETURN_IF_FAILED(allocate(per_worker * sp.workers, &scratch));
+    for_each_worker(sp, [&](int64_t wk, int64_t c0, int64_t c1) {
+      T* col = scratch.get() + wk * per_worker;
+      T* staging = col + col_size();
+      for (int64_t chunk = c0; chunk < c1; ++chunk) {
+        const int64_t n0 = chunk * sp.per_chunk, nb = std::min(sp.per_chunk, s.n - n0);
+        const int64_t cols = nb * g.pq;
+        for (int64_t grp = 0; grp < s.groups; ++grp) {
+          const T* b = unfold(x, n0, nb, grp, col);
+          const T* wg = w + grp * g.kg * g.crs;
+          T* yg = y + (n0 * s.k + grp * g.kg) * g.pq;
+          gemm(false, false, g.kg, cols, g.crs, wg, g.crs, b, cols, T(0), nb == 1 ? yg : staging, cols);
+          if (nb > 1) for_each_plane(s.k, g.kg, nb, g.pq, [&](int64_t ti, int64_t ci) { std::copy(staging + ci, staging + ci + g.pq, yg + ti); });
+        }
+        if (bias) {
+          for (int64_t i = 0; i < nb * s.k; ++i) {
+            T* plane = y + (n0 * s.k + i) * g.pq;
+            const T v = bias[i % s.k];
+            for (int64_t j = 0; j < g.pq; ++j) plane[j] += v;
+          }
+        }
+      }
+    });
+    return Status::Ok();
+  }
+
+  Status backward_data(const T* dy, const T* w, T* dx) const {
+    const int64_t per_worker = col_size() + staging_size();
+    std::unique_ptr<T[]> scratch;
+    LB_RETURN_IF_FAILED(allocate(per_worker * sp.workers, &scratch));
+    for_each_worker(sp, [&](int64_t wk, int64_t c0, int64_t c1) {
+      T* col = scratch.get() + wk * per_worker;
+      T* staging = col + col_size();
+      for (int64_t chunk = c0; chunk < c1; ++chunk) {
+        const int64_t n0 = chunk * sp.per_chunk, nb = std::min(sp.per_chunk, s.n - n0);
+        const int64_t cols = nb * g.pq;
+        for (int64_t grp = 0; grp < s.groups; ++grp) {
+          const T* dyg = gather(dy, s.k, n0, nb, grp, staging);
+          const T* wg = w + grp * g.kg * g.crs;
+          T* dxg = dx + (n0 * s.c + grp * g.cg) * g.hw;
+          if (in_place()) {
+            gemm(true, false, g.cg, g.pq, g.kg, wg, g.crs, dyg, g.pq, T(0), dxg, g.hw);
+          } else {
+            gemm(true, false, g.crs, cols, g.kg, wg, g.crs, dyg, cols, T(0), col, cols);
+            col2im(s, g, col, nb, dxg);
+          }
+        }
+      }
+    });
+    return Status::Ok();
+  }
+
+  Status backward_weight(const T* x, const T* dy, T* dw) const {
+    const int64_t weights = s.k * g.crs;
+    if (s.n == 0) {
+      std::fill(dw, dw + weights, T(0));
+      return Status::Ok();
+    }
+    // Worker 0 accumulates into dw; the others into their own accumulators, added at the end.
+    const int64_t per_worker = col_size() + staging_size() + weights;
+    std::unique_ptr<T[]> scratch;
+    LB_RETURN_IF_FAILED(allocate(per_worker * sp.workers, &scratch));
+    auto accumulator = [&](int64_t wk) { return wk == 0 ? dw : scratch.get() + wk * per_worker + col_size() + staging_size(); };
+    for_each_worker(sp, [&](int64_t wk, int64_t c0, int64_t c1) {
+      T* col = scratch.get() + wk * per_worker;
+      T* staging = col + col_size();
+      T* acc = accumulator(wk);
+      for (int64_t chunk = c0; chunk < c1; ++chunk) {
+        const int64_t n0 = chunk * sp.per_chunk, nb = std::min(sp.per_chunk, s.n - n0);
+        const int64_t cols = nb * g.pq;
+        for (int64_t grp = 0; grp < s.groups; ++grp) {
+          const T* b = unfold(x, n0, nb, grp, col);
+          const T* dyg = gather(dy, s.k, n0, nb, grp, staging);
+          gemm(false, true, g.kg, g.crs, cols, dyg, cols, b, cols, chunk == c0 ? T(0) : T(1), acc + grp * g.kg * g.crs, g.crs);
+        }
+      }
+    });
+    parallel_for(weights, 4096, [&](int64_t i0, int64_t i1) {
+      for (int64_t wk = 1; wk < sp.workers; ++wk) {
+        const T* part = accumulator(wk);
+        for (int64_t i = i0; i < i1; ++i) dw[i] += part[i];
+      }
+    });
+    return Status::Ok();
+  }
+
+  void backward_bias(const T* dy, T* dbias) const {
+    parallel_for(s.k, 1, [&](int64_t k0, int64_t k1) {
+      for (int64_t k = k0; k < k1; ++k) {
+        double sum = 0;
+        for (int64_t i = 0; i < s.n; ++i) {
+          const T* plane = dy + (i * s.k + k) * g.pq;
+          for (int64_t j = 0; j < g.pq; ++j) sum += plane[j];
+        }
+        dbias[k] = static_cast<T>(sum);
+      }
+    });
+  }
+};
+
+template <typename F>
+Status dispatch_float(DType type, const Conv2dShape& s, F&& f) {
+  LB_RETURN_IF_FAILED(conv2d_check(s));
+  if (type == DType::F32) return f(Kernels<float>(s));
+  if (type == DType::F64) return f(Kernels<double>(s));
+  return LB_FAIL(std::string("conv2d needs float32 or float64, got ") + dtype_name(type));
+}
+
+// The output size along one axis, or 0 when the dilated kernel overhangs the padded input.
+int64_t output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dil) {
+  const int64_t span = in + 2 * pad - dil * (kernel - 1) - 1;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+}  // namespace
+
+Status conv2d_check(const Conv2dShape& s) {
+  // Each size below 2^31 keeps every product of four of them inside int64.
+  const int64_t limit = int64_t(1) << 31;
+  const int64_t positive[] = {s.c, s.h, s.w, s.k, s.r, s.s, s.p, s.q, s.stride_h, s.stride_w, s.dil_h, s.dil_w, s.groups};
+  for (int64_t v : positive)
+    if (v < 1 || v >= limit) return LB_FAIL("conv2d: sizes, strides, dilations and groups must be in [1, 2^31), got " + std::to_string(v));
+  if (s.n < 0 || s.n >= limit || s.pad_h < 0 || s.pad_h >= limit || s.pad_w < 0 || s.pad_w >= limit)
+    return LB_FAIL("conv2d: the batch and the padding must be in [0, 2^31)");
+  if (s.c % s.groups != 0 || s.k % s.groups != 0)
+    return LB_FAIL("conv2d: groups " + std::to_string(s.groups) + " must divide the channels in (" + std::to_string(s.c) +
+                   ") and out (" + std::to_string(s.k) + ")");
+  const int64_t p = output_size(s.h, s.r, s.stride_h, s.pad_h, s.dil_h);
+  const int64_t q = output_size(s.w, s.s, s.stride_w, s.pad_w, s.dil_w);
+  if (p != s.p || q != s.q)
+    return LB_FAIL("conv2d: output " + std::to_string(s.p) + "x" + std::to_string(s.q) + " does not match the " +
+                   std::to_string(p) + "x" + std::to_string(q) + " the input, kernel, stride, padding and dilation give");
+  return Status::Ok();
+}
+
+Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const void* w, const void* bias, void* y) {
+  return dispatch_float(type, s, [&](const auto& kern) {
+    using T = typename std::decay_t<decltype(kern)>::Scalar;
+    return kern.forward(static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias), static_cast<T*>(y));
+  });
+}
+
+Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy, const void* w, void* dx) {
+  return dispatch_float(type, s, [&](const auto& kern) {
+    using T = typename std::decay_t<decltype(kern)>::Scalar;
+    return kern.backward_data(static_cast<const T*>(dy), static_cast<const T*>(w), static_cast<T*>(dx));
+  });
+}
+
+Status conv2d_backward_weight_cpu(DType type, const Conv2dShape& s, const void* x, const void* dy, void* dw,
+                                  void* dbias) {
+  return dispatch_float(type, s, [&](const auto& kern) {
+    using T = typename std::decay_t<decltype(kern)>::Scalar;
+    if (dw) LB_RETURN_IF_FAILED(kern.backward_weight(static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dw)));
+    if (dbias) kern.backward_bias(static_cast<const T*>(dy), static_cast<T*>(dbias));
+    return Status::Ok();
+  });
+}
+
+}  // namespace lb

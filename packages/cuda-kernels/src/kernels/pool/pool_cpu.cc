@@ -1,0 +1,159 @@
+// 2-d pooling on the CPU (pool.h). Layout [planes, H, W] in, [planes, P, Q] out, both
+// contiguous. Parallel over planes; every mode walks the same windows (window_of), so the
+// max, average and adaptive average differ only in what they do inside one.
+// Bench: `npx tsx bench/conv.ts` from the repo root.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "../../core/thread_pool.h"
+#include "pool.h"
+
+namespace lb {
+namespace {
+
+// A window clipped to the input: rows [h0, h1), columns [w0, w1), and the divisor of an average.
+struct Window {
+  int64_t h0, h1, w0, w1;
+  double divisor;
+};
+
+Window window_of(PoolMode mode, const Pool2dShape& s, int64_t p, int64_t q) {
+  Window win{};
+  if (mode == PoolMode::AdaptiveAvg) {
+    win.h0 = p * s.h / s.p;
+    win.h1 = ((p + 1) * s.h + s.p - 1) / s.p;
+    win.w0 = q * s.w / s.q;
+    win.w1 = ((q + 1) * s.w + s.q - 1) / s.q;
+    win.divisor = static_cast<double>((win.h1 - win.h0) * (win.w1 - win.w0));
+    return win;
+  }
+  // As PyTorch: the padded extent (the count_include_pad divisor) is clipped to the padded
+  // input before the window is clipped to the input itself.
+  const int64_t hs = p * s.stride_h - s.pad_h, ws = q * s.stride_w - s.pad_w;
+  const int64_t he = std::min(hs + s.kernel_h, s.h + s.pad_h), we = std::min(ws + s.kernel_w, s.w + s.pad_w);
+  win.h0 = std::max<int64_t>(hs, 0);
+  win.h1 = std::min(he, s.h);
+  win.w0 = std::max<int64_t>(ws, 0);
+  win.w1 = std::min(we, s.w);
+  const int64_t counted = mode == PoolMode::AvgExcludePad ? (win.h1 - win.h0) * (win.w1 - win.w0) : (he - hs) * (we - ws);
+  win.divisor = static_cast<double>(counted);
+  return win;
+}
+
+// Calls f(plane, o, window) for every output o = p*Q + q of every plane, planes in parallel.
+template <typename F>
+void for_each_window(PoolMode mode, const Pool2dShape& s, const F& f) {
+  parallel_for(s.planes, std::max<int64_t>(1, 4096 / (s.p * s.q)), [&](int64_t b0, int64_t b1) {
+    for (int64_t plane = b0; plane < b1; ++plane)
+      for (int64_t p = 0; p < s.p; ++p)
+        for (int64_t q = 0; q < s.q; ++q) f(plane, p * s.q + q, window_of(mode, s, p, q));
+  });
+}
+
+template <typename T>
+struct Pooling {
+  PoolMode mode;
+  const Pool2dShape& s;
+  int64_t in_plane() const { return s.h * s.w; }
+  int64_t out_plane() const { return s.p * s.q; }
+
+  void forward(const T* x, T* y, int32_t* indices) const {
+    for_each_window(mode, s, [&](int64_t plane, int64_t o, const Window& win) {
+      const T* in = x + plane * in_plane();
+      T* out = y + plane * out_plane() + o;
+      if (mode == PoolMode::Max) {
+        T best = -std::numeric_limits<T>::infinity();
+        int64_t best_at = win.h0 * s.w + win.w0;
+        for (int64_t ih = win.h0; ih < win.h1; ++ih)
+          for (int64_t iw = win.w0; iw < win.w1; ++iw) {
+            const T v = in[ih * s.w + iw];
+            if (v > best || std::isnan(v)) {  // as PyTorch: the last NaN wins
+              best = v;
+              best_at = ih * s.w + iw;
+            }
+          }
+        *out = best;
+        indices[plane * out_plane() + o] = static_cast<int32_t>(best_at);
+      } else {
+        double sum = 0;
+        for (int64_t ih = win.h0; ih < win.h1; ++ih)
+          for (int64_t iw = win.w0; iw < win.w1; ++iw) sum += in[ih * s.w + iw];
+        *out = static_cast<T>(sum / win.divisor);
+      }
+    });
+  }
+
+  Status backward(const T* dy, const int32_t* indices, T* dx) const {
+    if (mode == PoolMode::Max) {
+      const int64_t count = s.planes * out_plane();
+      for (int64_t i = 0; i < count; ++i)
+        if (indices[i] < 0 || indices[i] >= in_plane())
+          return LB_FAIL("pool2d: index " + std::to_string(indices[i]) + " at position " + std::to_string(i) +
+                         " is outside a plane of " + std::to_string(in_plane()));
+    }
+    // Windows overlap, so a plane is zeroed and then accumulated by one thread.
+    parallel_for(s.planes, 1, [&](int64_t b0, int64_t b1) {
+      std::fill(dx + b0 * in_plane(), dx + b1 * in_plane(), T(0));
+    });
+    for_each_window(mode, s, [&](int64_t plane, int64_t o, const Window& win) {
+      T* grad = dx + plane * in_plane();
+      const T g = dy[plane * out_plane() + o];
+      if (mode == PoolMode::Max) {
+        grad[indices[plane * out_plane() + o]] += g;
+        return;
+      }
+      const T share = static_cast<T>(g / win.divisor);
+      for (int64_t ih = win.h0; ih < win.h1; ++ih)
+        for (int64_t iw = win.w0; iw < win.w1; ++iw) grad[ih * s.w + iw] += share;
+    });
+    return Status::Ok();
+  }
+};
+
+int64_t pooled_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad) {
+  const int64_t span = in + 2 * pad - kernel;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+}  // namespace
+
+Status pool2d_check(PoolMode mode, const Pool2dShape& s) {
+  const int64_t limit = int64_t(1) << 31;
+  const int64_t positive[] = {s.h, s.w, s.p, s.q};
+  for (int64_t v : positive)
+    if (v < 1 || v >= limit) return LB_FAIL("pool2d: sizes must be in [1, 2^31), got " + std::to_string(v));
+  if (s.planes < 0 || s.planes >= limit) return LB_FAIL("pool2d: planes must be in [0, 2^31)");
+  if (mode == PoolMode::AdaptiveAvg) return Status::Ok();
+  const int64_t window[] = {s.kernel_h, s.kernel_w, s.stride_h, s.stride_w};
+  for (int64_t v : window)
+    if (v < 1 || v >= limit) return LB_FAIL("pool2d: kernel and stride must be in [1, 2^31), got " + std::to_string(v));
+  if (s.pad_h < 0 || s.pad_w < 0 || 2 * s.pad_h > s.kernel_h || 2 * s.pad_w > s.kernel_w)
+    return LB_FAIL("pool2d: padding must be in [0, kernel / 2]");
+  const int64_t p = pooled_size(s.h, s.kernel_h, s.stride_h, s.pad_h), q = pooled_size(s.w, s.kernel_w, s.stride_w, s.pad_w);
+  if (p != s.p || q != s.q)
+    return LB_FAIL("pool2d: output " + std::to_string(s.p) + "x" + std::to_string(s.q) + " does not match the " +
+                   std::to_string(p) + "x" + std::to_string(q) + " the input, kernel, stride and padding give");
+  return Status::Ok();
+}
+
+Status pool2d_forward_cpu(DType type, PoolMode mode, const Pool2dShape& s, const void* x, void* y, int32_t* indices) {
+  LB_RETURN_IF_FAILED(pool2d_check(mode, s));
+  if (mode == PoolMode::Max && !indices) return LB_FAIL("pool2d: max pooling needs an indices buffer");
+  if (type == DType::F32) Pooling<float>{mode, s}.forward(static_cast<const float*>(x), static_cast<float*>(y), indices);
+  else if (type == DType::F64) Pooling<double>{mode, s}.forward(static_cast<const double*>(x), static_cast<double*>(y), indices);
+  else return LB_FAIL(std::string("pool2d needs float32 or float64, got ") + dtype_name(type));
+  return Status::Ok();
+}
+
+Status pool2d_backward_cpu(DType type, PoolMode mode, const Pool2dShape& s, const void* dy, const int32_t* indices,
+                           void* dx) {
+  LB_RETURN_IF_FAILED(pool2d_check(mode, s));
+  if (mode == PoolMode::Max && !indices) return LB_FAIL("pool2d: max pooling's backward needs the indices");
+  if (type == DType::F32) return Pooling<float>{mode, s}.backward(static_cast<const float*>(dy), indices, static_cast<float*>(dx));
+  if (type == DType::F64) return Pooling<double>{mode, s}.backward(static_cast<const double*>(dy), indices, static_cast<double*>(dx));
+  return LB_FAIL(std::string("pool2d needs float32 or float64, got ") + dtype_name(type));
+}
+
+}  // namespace lb
