@@ -72,17 +72,17 @@ struct Channels {
         const double invstd = 1.0 / std::sqrt(var + o.eps);
         save_mean[c] = static_cast<T>(mean);
         save_invstd[c] = static_cast<T>(invstd);
-        // y = x * scale + shift, the affine map folded per channel.
-        const double scale = invstd * at(t.weight, c, 1.0);
-        const T a = static_cast<T>(scale);
-        const T b = static_cast<T>(at(t.bias, c, 0.0) - mean * scale);
+        // y = (x - mean) scale + bias: x - mean first, so that float32 keeps the spread
+        // when |mean| >> std (x scale + (bias - mean scale) would cancel).
+        const T m = static_cast<T>(mean), a = static_cast<T>(invstd * at(t.weight, c, 1.0));
+        const T b = static_cast<T>(at(t.bias, c, 0.0));
         for (int64_t i = 0; i < s.n; ++i) {
           const T* in = x + (i * s.c + c) * s.hw;
           T* out = y + (i * s.c + c) * s.hw;
           if (o.relu) {
-            for (int64_t j = 0; j < s.hw; ++j) out[j] = relu(in[j] * a + b);
+            for (int64_t j = 0; j < s.hw; ++j) out[j] = relu((in[j] - m) * a + b);
           } else {
-            for (int64_t j = 0; j < s.hw; ++j) out[j] = in[j] * a + b;
+            for (int64_t j = 0; j < s.hw; ++j) out[j] = (in[j] - m) * a + b;
           }
         }
       }
@@ -120,7 +120,7 @@ struct Channels {
         if (dweight) dweight[c] = static_cast<T>(sum_dy_xhat);
         if (!dx) continue;
         // dx = k (g - mean_dy - xhat mean_dy_xhat) = g k + (x - mean) u + v, folded per channel
-        // (x - mean is formed first: x u + v would cancel in float32 when |mean| >> std).
+        // (x - mean first, as in the forward pass).
         const double k = invstd * at(t.weight, c, 1.0);
         const double count = static_cast<double>(m());
         const double u = o.training ? -k * invstd * sum_dy_xhat / count : 0.0;
