@@ -2,7 +2,7 @@
 // place, with the momentum buffers in a plain state object. Validates its arguments, runs
 // the per-tensor rules (rules/tensor-steps.ts) and reports non-finite gradients.
 import { NonFiniteGradientError, OptimizerArgumentError, OptimizerOptionError } from './errors';
-import { larsHyper, sgdHyper, type LarsOptions, type SgdOptions } from './options';
+import { larsExclude, larsHyper, sgdHyper, type LarsOptions, type SgdOptions } from './options';
 import { allFinite } from './rules/norm';
 import { larsPaperTensorStep, larsStudyTensorStep, sgdTensorStep, type TensorStepResult } from './rules/tensor-steps';
 
@@ -140,13 +140,7 @@ export function larsStep(params: readonly Float32Array[], grads: readonly Grad[]
   const where = 'larsStep';
   const h = larsHyper(where, options);
   const names = checkArguments(where, params, grads, state, options.names);
-  const { exclude } = options;
-  if (exclude !== undefined && typeof exclude !== 'function') {
-    throw new OptimizerOptionError(where, 'exclude', exclude, 'a function (name, param, index) => boolean');
-  }
-  if (exclude !== undefined && h.variant === 'study') {
-    throw new OptimizerOptionError(where, 'exclude', exclude, "left unset with variant 'study' (the study excluded no tensor)");
-  }
+  const exclude = larsExclude(where, options.exclude, h.variant, '(name, param, index)');
   return runSteps(where, params, grads, state, names, (p, g, b, i) =>
     h.variant === 'study' ? larsStudyTensorStep(p, g, b, h) : larsPaperTensorStep(p, g, b, h, exclude?.(names[i]!, p, i) === true),
   );

@@ -99,3 +99,16 @@ export function larsHyper(where: string, options: LarsOptions): LarsHyper {
   }
   return { ...sgd, trustCoefficient, eps, variant, clip };
 }
+
+/**
+ * Checks a LARS `exclude` predicate: a function or undefined, and unset with 'study' (the
+ * study excluded no tensor). Shared by larsStep and the LARS class, whose predicates take a
+ * Float32Array and a Tensor respectively.
+ */
+export function larsExclude<F extends (...args: never[]) => boolean>(where: string, exclude: F | undefined, variant: LarsVariant, signature: string): F | undefined {
+  if (exclude !== undefined && typeof exclude !== 'function') throw new OptimizerOptionError(where, 'exclude', exclude, `a function ${signature} => boolean`);
+  if (exclude !== undefined && variant === 'study') {
+    throw new OptimizerOptionError(where, 'exclude', exclude, "left unset with variant 'study' (the study excluded no tensor)");
+  }
+  return exclude;
+}
