@@ -15,7 +15,7 @@ const live: BufferHandle[] = [];
 function f32(values: number[] | number): BufferHandle {
   const data = typeof values === 'number' ? new Float32Array(values) : new Float32Array(values);
   const b = native.alloc(DeviceCode.cpu, data.length * 4);
-  native.write(b, 0, data);
+  if (data.length > 0) native.write(b, 0, data);
   live.push(b);
   return b;
 }
