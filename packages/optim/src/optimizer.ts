@@ -201,7 +201,7 @@ export abstract class Optimizer<Options, Hyper extends SgdHyper, SavedOptions> {
 
   /** A parameter's gradient as a span for the native step; null when it has none. */
   private gradSpan(where: string, name: string, p: Tensor): BufferSpan | null {
-    if (p.isDisposed) throw new OptimizerArgumentError(where, name, p, 'a live tensor (this parameter was disposed)');
+    if (p.isDisposed) throw new OptimizerArgumentError(where, name, 'a disposed tensor', 'a live tensor');
     const g = p.grad;
     if (g === null) return null;
     if (!g.isContiguous()) throw new OptimizerArgumentError(where, `${name}.grad`, `strides [${g.strides.join(', ')}]`, 'a contiguous tensor');

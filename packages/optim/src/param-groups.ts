@@ -57,7 +57,9 @@ export function groupInputs<Options>(where: string, input: ParamsOrGroups<Option
  * memory (a view at an offset into a larger storage is fine).
  */
 export function checkParam(where: string, argument: string, p: unknown): asserts p is Tensor {
-  const fail = (expected: string) => new OptimizerArgumentError(where, argument, p, expected);
+  // Describe a tensor rather than print it (printing a disposed one would throw).
+  const value = p instanceof Tensor ? `a ${p.dtype} tensor of shape [${p.shape.join(', ')}] on '${p.device}'` : p;
+  const fail = (expected: string) => new OptimizerArgumentError(where, argument, value, expected);
   if (!(p instanceof Tensor)) throw fail('a Tensor');
   if (p.isDisposed) throw fail('a live tensor (this one was disposed)');
   if (!p.isLeaf) throw fail('a leaf tensor (one made by the user, not the result of an op)');

@@ -18,7 +18,8 @@ describe('README examples', () => {
     const local = code
       .replaceAll("'@largebatch/optim/pure'", src('src/pure.ts'))
       .replaceAll("'@largebatch/optim'", src('src/index.ts'))
-      .replaceAll("'@largebatch/cuda-kernels'", src('../cuda-kernels/src/index.ts'));
+      .replaceAll("'@largebatch/cuda-kernels'", src('../cuda-kernels/src/index.ts'))
+      .replaceAll("'@largebatch/tensor'", src('../tensor/src/index.ts'));
     writeFileSync(file, local);
     await expect(import(file)).resolves.toBeDefined();
   });
