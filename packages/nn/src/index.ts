@@ -23,3 +23,6 @@ export {
   calculateGain, fanInAndFanOut, uniform_, normal_, constant_, zeros_, ones_, kaimingUniform_, kaimingNormal_,
   xavierUniform_, xavierNormal_, type Nonlinearity, type FanMode, type KaimingOptions,
 } from './init';
+export { saveSafetensors } from './safetensors/save';
+export { loadSafetensors, readSafetensorsMetadata } from './safetensors/load';
+export { MAX_HEADER_BYTES } from './safetensors/format';

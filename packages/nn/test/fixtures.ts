@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { type DType, type Tensor, tensor } from '@largebatch/tensor';
 
@@ -10,7 +11,7 @@ export interface Entry {
 }
 
 export function readFixture<T>(name: string): T {
-  return JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8')) as T;
+  return JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', name), 'utf8')) as T;
 }
 
 export function fromEntry(e: Entry, dtype: DType = 'float64'): Tensor {

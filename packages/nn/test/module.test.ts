@@ -3,10 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, type Tensor, manualSeed, memory, noGrad, randn, testing, tidy, zeros,
 } from '@largebatch/tensor';
-import {
-  AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, StateDictError,
-} from '../src/index';
+import { BatchNorm2d, Conv2d, Dropout, Linear, Module, ReLU, Sequential, StateDictError } from '../src/index';
 import { type Entry, fromEntry, readFixture } from './fixtures';
+import { smallNet } from './small-net';
 import { stats } from './stats';
 
 const { expectClose, expectNoLeaks } = testing;
@@ -24,20 +23,6 @@ interface ModulesFixture {
 }
 
 const fixture = readFixture<ModulesFixture>('modules.json');
-
-/** The net of make_fixtures.py, in float64. */
-function smallNet(): Sequential {
-  const f = { dtype: 'float64' as const };
-  return new Sequential(
-    new Conv2d(3, 8, 3, { padding: 1, ...f }),
-    new BatchNorm2d(8, f),
-    new ReLU(),
-    new MaxPool2d(3, { stride: 2, padding: 1 }),
-    new AdaptiveAvgPool2d([3, 3]),
-    new Flatten(),
-    new Linear(72, 10, f),
-  );
-}
 
 /** PyTorch's state dict as tensors (num_batches_tracked, int64 there, arrives as float64 here). */
 function torchState(): Record<string, Tensor> {
