@@ -26,3 +26,4 @@ export {
 export { saveSafetensors } from './safetensors/save';
 export { loadSafetensors, readSafetensorsMetadata } from './safetensors/load';
 export { MAX_HEADER_BYTES } from './safetensors/format';
+export { crossEntropy, type CrossEntropyOptions } from './loss';
