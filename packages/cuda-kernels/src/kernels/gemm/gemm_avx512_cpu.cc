@@ -1,7 +1,9 @@
-// SGEMM micro-kernel for AVX-512: a 14 x 32 tile of C held in 28 zmm accumulators. Each k
-// step loads two 16-float vectors of packed op(B) and broadcasts 14 op(A) scalars into
-// 28 FMAs: 31 of the 32 registers busy, enough independent chains to hide FMA latency.
-// Edge tiles store through lane masks. Layout and contract: gemm_microkernel.h.
+// SGEMM micro-kernel for AVX-512: an 8 x 32 tile of C held in 16 zmm accumulators. Each k
+// step loads two 16-float vectors of packed op(B) and broadcasts 8 op(A) scalars into 16
+// FMAs, enough independent chains to hide FMA latency. Measured against 14x32, 12x32,
+// 16x16, 8x48 and 6x64 (dev/gemm/README.md): as fast on big squares, and the 8-row,
+// 32-column tile wastes least on convolution shapes (channels are multiples of 8, N can be
+// small). Edge tiles store through lane masks. Layout and contract: gemm_microkernel.h.
 // Bench: `make -C dev/gemm bench` (LARGEBATCH_SGEMM_KERNEL=avx512 forces it).
 #include "gemm_microkernel.h"
 
@@ -11,7 +13,7 @@
 namespace lb {
 namespace {
 
-constexpr int kRows = 14;
+constexpr int kRows = 8;
 constexpr int kVecs = 2;  // zmm vectors across the tile's columns
 
 __attribute__((target("avx512f"))) void tile_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
