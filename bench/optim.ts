@@ -1,0 +1,76 @@
+/**
+ * One optimizer step over ResNet-50's 161 parameter tensors (23.5 M values; shapes from
+ * torchvision through the peer), against PyTorch CPU at the same thread count,
+ * interleaved: our SGD vs torch.optim.SGD (foreach False and True), our LARS 'paper' vs a
+ * per-tensor loop in timm's form, our LARS 'study' vs the study's per-tensor ver2 loop;
+ * and our LARS steps relative to our SGD step.
+ * Run: `pnpm --filter @largebatch/bench optim [--threads 2] [--rounds 7] [--reps 10]`.
+ */
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { LARS, SGD } from '@largebatch/optim';
+import { manualSeed, randn, setNumThreads, type Tensor } from '@largebatch/tensor';
+
+import { type BenchCase, type CaseResult, machineInfo, median, runInterleaved, timeMedian, writeResults } from './lib/harness';
+import { PythonPeer } from './lib/peer';
+
+const { values } = parseArgs({
+  options: { threads: { type: 'string', default: '2' }, rounds: { type: 'string', default: '7' }, reps: { type: 'string', default: '10' } },
+});
+const threads = Number(values.threads);
+setNumThreads(threads);
+manualSeed(0);
+
+const peer = new PythonPeer(join(fileURLToPath(new URL('.', import.meta.url)), 'peers', 'optim.py'), threads);
+const { shapes } = await peer.request<{ shapes: number[][] }>({ op: 'shapes' });
+const params: Tensor[] = shapes.map((shape) => randn(shape, { std: 0.05, requiresGrad: true }));
+for (const p of params) p.grad = randn(p.shape, { std: 0.01 });
+const numel = params.reduce((a, p) => a + p.numel, 0);
+
+// The study's hyperparameters (DESIGN.md §1); LARS with a small lr, so that 'study' stays
+// far from its divergent regime over the hundreds of timed steps.
+const sgd = new SGD(params, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
+const larsOptions = { lr: 0.01, momentum: 0.9, weightDecay: 5e-3, trustCoefficient: 0.1 };
+const larsPaper = new LARS(params, larsOptions);
+const larsStudy = new LARS(params, { ...larsOptions, variant: 'study' });
+
+function stepCase(name: string, opt: SGD | LARS, peerRequest: object): BenchCase {
+  return { name, work: 1, unit: 'steps/s', ours: (reps) => timeMedian(() => opt.step(), reps), peer: peerRequest };
+}
+
+const cases = [
+  stepCase('SGD vs torch.optim.SGD foreach=False', sgd, { op: 'sgd', foreach: false }),
+  stepCase('SGD vs torch.optim.SGD foreach=True', sgd, { op: 'sgd', foreach: true }),
+  stepCase("LARS 'paper' vs per-tensor LARS loop (timm's form)", larsPaper, { op: 'lars-paper' }),
+  stepCase("LARS 'study' vs the study's per-tensor ver2 loop", larsStudy, { op: 'lars-study' }),
+];
+
+const ms = (s: number) => (1e3 * s).toFixed(2);
+
+function table(results: readonly CaseResult[]): string {
+  const rows = results.map((r) => `| ${r.name} | ${ms(r.oursMedianS)} ms | ${ms(r.peerMedianS)} ms | ${(r.oursMedianS / r.peerMedianS).toFixed(2)}x |`);
+  return ['| step | largebatch | PyTorch | ours/PyTorch time |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+try {
+  const loadBefore = loadavg();
+  const results = await runInterleaved(cases, peer, Number(values.rounds), Number(values.reps));
+  const loadAfter = loadavg();
+  // Our SGD was timed in two cases (once per torch peer): its median over all rounds.
+  const oursSgdS = median(results.slice(0, 2).flatMap((r) => r.oursSamplesS));
+  const larsOverSgd = { paper: results[2]!.oursMedianS / oursSgdS, study: results[3]!.oursMedianS / oursSgdS };
+  console.log(`${params.length} tensors, ${numel} values, ${threads} threads, load average ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after`);
+  console.log(table(results));
+  console.log(`our LARS / our SGD step time: 'paper' ${larsOverSgd.paper.toFixed(2)}x, 'study' ${larsOverSgd.study.toFixed(2)}x (our SGD ${ms(oursSgdS)} ms)`);
+  const path = writeResults('optim', {
+    machine: machineInfo(threads), tensors: params.length, values: numel, loadAverage: { before: loadBefore, after: loadAfter },
+    oursSgdMedianS: oursSgdS, larsOverSgd, results,
+  });
+  console.log(`results: ${path}`);
+} finally {
+  peer.close();
+  [sgd, larsPaper, larsStudy].forEach((o) => o.dispose());
+}

@@ -1,0 +1,106 @@
+"""Peer for bench/optim.ts: PyTorch CPU optimizer steps over ResNet-50's parameters.
+
+Requests, one JSON object per line:
+  {"op": "shapes"}  -> {"shapes": [[...], ...]}: the 161 parameter shapes of
+                       torchvision.models.resnet50(num_classes=10), in parameters() order
+  {"op": "sgd", "foreach": bool, "reps": k}  torch.optim.SGD(momentum 0.9, weight decay 5e-4)
+  {"op": "lars-paper", "reps": k}  a per-tensor loop of LARS Algorithm 1 in the form of
+                       timm's Lars (float32 norms, ratio 1 when a norm is 0, torch momentum)
+  {"op": "lars-study", "reps": k}  the study's per-tensor SGD_with_lars_ver2 step, as its code
+                       ran (re-enacted as in packages/optim/fixtures/optim_parity.py)
+Answer: {"seconds": median seconds of one step over k timed steps after one warm-up}.
+argv[1]: the thread count (torch.set_num_threads), matched to ours.
+Parameters and gradients are created once (seeded); every optimizer steps the same tensors.
+"""
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torchvision
+
+torch.set_num_threads(int(sys.argv[1]))
+torch.manual_seed(0)
+
+MODEL = torchvision.models.resnet50(num_classes=10)
+PARAMS = list(MODEL.parameters())
+for p in PARAMS:
+    p.grad = 0.01 * torch.randn_like(p)
+
+SGD = {"lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4}
+LARS = {"lr": 0.01, "momentum": 0.9, "weight_decay": 5e-3, "trust_coefficient": 0.1}
+
+
+def lars_paper_step(state):
+    """timm's Lars as a plain loop: lambda = eta*|w|/(|g| + wd*|w|), 1 when a norm is 0."""
+    lr, m, wd, eta = LARS["lr"], LARS["momentum"], LARS["weight_decay"], LARS["trust_coefficient"]
+    one = torch.tensor(1.0)
+    for p in PARAMS:
+        g = p.grad
+        w_norm, g_norm = p.norm(2.0), g.norm(2.0)
+        ratio = torch.where((w_norm > 0) & (g_norm > 0), eta * w_norm / (g_norm + wd * w_norm), one)
+        d = g.add(p, alpha=wd).mul_(ratio * lr)
+        buf = state.get(p)
+        if buf is None:
+            state[p] = buf = d.clone()
+        else:
+            buf.mul_(m).add_(d)
+        p.sub_(buf)
+
+
+def lars_study_step(state):
+    """The study's ver2 step, per tensor, with its weight decay added into p.grad in place."""
+    lr, m, wd, trust = LARS["lr"], LARS["momentum"], LARS["weight_decay"], LARS["trust_coefficient"]
+    for p in PARAMS:
+        d_p = p.grad.data
+        p_norm = torch.norm(p.data, p=2)
+        d_p_norm = torch.norm(d_p, p=2).add_(p_norm, alpha=wd)
+        local_lr = torch.div(p_norm, d_p_norm)
+        local_lr.mul_(-lr * trust)
+        d_p.add_(p.data, alpha=wd)
+        buf = state.get(p)
+        if buf is None:
+            state[p] = buf = torch.clone(d_p).detach()
+        else:
+            buf.mul_(m).add_(d_p)
+        buf.mul_(local_lr)
+        p.data.add_(buf)
+
+
+STEPPERS = {}
+
+
+def stepper(req):
+    key = (req["op"], req.get("foreach"))
+    if key not in STEPPERS:
+        if req["op"] == "sgd":
+            STEPPERS[key] = torch.optim.SGD(PARAMS, foreach=req["foreach"], **SGD).step
+        else:
+            state = {}
+            step = lars_paper_step if req["op"] == "lars-paper" else lars_study_step
+            STEPPERS[key] = lambda: step(state)
+    return STEPPERS[key]
+
+
+def measure(req):
+    step = stepper(req)
+    with torch.no_grad():
+        step()
+        samples = []
+        for _ in range(req["reps"]):
+            t0 = time.perf_counter()
+            step()
+            samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+for line in sys.stdin:
+    try:
+        req = json.loads(line)
+        if req["op"] == "shapes":
+            print(json.dumps({"shapes": [list(p.shape) for p in PARAMS]}), flush=True)
+        else:
+            print(json.dumps({"seconds": measure(req)}), flush=True)
+    except Exception as exc:  # report to the harness instead of dying silently
+        print(json.dumps({"error": repr(exc)}), flush=True)
