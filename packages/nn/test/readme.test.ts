@@ -1,0 +1,5 @@
+import { join } from 'node:path';
+
+import { describeReadmeExamples } from '../../../scripts/readme-examples';
+
+await describeReadmeExamples(join(__dirname, '..'));
