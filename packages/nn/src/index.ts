@@ -27,3 +27,4 @@ export { saveSafetensors } from './safetensors/save';
 export { loadSafetensors, readSafetensorsMetadata } from './safetensors/load';
 export { MAX_HEADER_BYTES } from './safetensors/format';
 export { crossEntropy, type CrossEntropyOptions } from './loss';
+export { ResNet, BasicBlock, Bottleneck, resnet18, resnet34, resnet50, type ResNetOptions } from './models/resnet';

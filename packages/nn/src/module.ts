@@ -151,7 +151,7 @@ export abstract class Module {
       .filter((k) => k in dict && !sameShape(own[k]!.shape, dict[k]!.shape))
       .map((key) => ({ key, expected: own[key]!.shape, got: dict[key]!.shape }));
     if (shapeMismatches.length > 0 || (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0))) {
-      throw new StateDictError(missingKeys, strict ? unexpectedKeys : [], shapeMismatches);
+      throw new StateDictError(strict ? missingKeys : [], strict ? unexpectedKeys : [], shapeMismatches);
     }
     noGrad(() =>
       tidy(() => {
