@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   bool baseline = false, cpu_time = false;
   double budget = 0.3;  // seconds per shape, thread count and kernel
   const lb::SgemmMicroKernel& kern = lb::sgemm_selected_kernel();
-  lb::SgemmBlocking blocking = lb::sgemm_default_blocking(kern);
+  lb::SgemmBlocking blocking = lb::sgemm_default_blocking();
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const char* next = i + 1 < argc ? argv[i + 1] : "";

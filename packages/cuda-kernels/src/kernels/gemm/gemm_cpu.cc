@@ -1,10 +1,11 @@
-// GEMM on the CPU, row-major (gemm.h). sgemm is GotoBLAS/BLIS-style: for each block of nc
-// columns of op(B) and kc steps of k, the block of op(B) is packed into NR-wide panels
-// (L2-resident); for each block of mc rows of op(A), that block is packed into MR-high
-// panels; a register-tiled micro-kernel (AVX-512, AVX2 or portable, chosen at run time:
-// gemm_microkernel.h) then sweeps MR x NR tiles of C, each op(A) panel staying in L1 while
-// the op(B) panels stream past it. Threads each take a rectangle of C and pack their own
-// operands, so they never wait on one another. dgemm is the plain float64 reference.
+// GEMM on the CPU, row-major (gemm.h). sgemm is GotoBLAS/BLIS-style: each block of mc rows
+// and kc steps of op(A) is packed once into MR-high panels (mc is large; the block sits in
+// L3); each block of kc x nc of op(B) is then packed into NR-wide panels (L2-resident), and
+// a register-tiled micro-kernel (AVX-512, AVX2 or portable, chosen at run time:
+// gemm_microkernel.h) sweeps MR x NR tiles of C, each op(A) panel staying in L1 while the
+// op(B) panels stream past it. Threads each take a rectangle of C and pack their own
+// operands, so they never wait on one another. With fewer than 4 rows, C is computed
+// straight from op(B) instead (few_rows). dgemm is the plain float64 reference.
 // Bench: `make -C dev/gemm bench`; test: `make -C dev/gemm test`.
 #include "gemm.h"
 
@@ -311,9 +312,9 @@ const SgemmMicroKernel& sgemm_selected_kernel() {
 }
 
 // Measured on Zen 4 (dev/gemm/README.md): an op(A) micro-panel of kc = 384 steps fits L1
-// (14 x 384 floats = 21 KiB), a 384 x 384 op(B) block half of L2; mc only bounds how often
-// op(B) is repacked. The sizes round to the kernel's tile, so they serve every kernel.
-SgemmBlocking sgemm_default_blocking(const SgemmMicroKernel&) { return {1024, 384, 384}; }
+// (8 x 384 floats = 12 KiB), a 384 x 384 op(B) block about half of L2; mc only bounds how
+// often op(B) is repacked. Blocks round to the kernel's tile, so these serve every kernel.
+SgemmBlocking sgemm_default_blocking() { return {1024, 384, 384}; }
 
 void sgemm_with(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b, int64_t m,
                 int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
@@ -332,7 +333,7 @@ void sgemm_with(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, b
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
            const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   const SgemmMicroKernel& kernel = sgemm_selected_kernel();
-  sgemm_with(kernel, sgemm_default_blocking(kernel), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  sgemm_with(kernel, sgemm_default_blocking(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void dgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,

@@ -36,8 +36,8 @@ const SgemmMicroKernel& sgemm_portable_kernel();
 // this CPU cannot run, or an unknown one, falls back to the automatic choice).
 const SgemmMicroKernel& sgemm_selected_kernel();
 
-// The blocking tuned for `kernel` on this project's machines (see dev/gemm/README.md).
-SgemmBlocking sgemm_default_blocking(const SgemmMicroKernel& kernel);
+// The blocking sgemm uses, tuned on this project's machines (dev/gemm/README.md).
+SgemmBlocking sgemm_default_blocking();
 
 // sgemm with an explicit micro-kernel and blocking, still spread over the thread pool.
 void sgemm_with(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b, int64_t m,
