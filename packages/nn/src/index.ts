@@ -27,4 +27,7 @@ export { saveSafetensors } from './safetensors/save';
 export { loadSafetensors, readSafetensorsMetadata } from './safetensors/load';
 export { MAX_HEADER_BYTES } from './safetensors/format';
 export { crossEntropy, type CrossEntropyOptions } from './loss';
-export { ResNet, BasicBlock, Bottleneck, resnet18, resnet34, resnet50, type ResNetOptions } from './models/resnet';
+export {
+  ResNet, BasicBlock, Bottleneck, resnet18, resnet34, resnet50, type Block, type ResNetOptions, type ResNetSpec,
+} from './models/resnet';
+export { cifarResNet18, resnet20, resnet56 } from './models/cifar-resnet';

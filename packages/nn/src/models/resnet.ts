@@ -3,7 +3,7 @@
  * module structure and registration order, so parameter and state-dict names match
  * torchvision.models.resnet18/34/50 exactly and checkpoints move both ways.
  */
-import { type Tensor, addRelu, tidy } from '@largebatch/tensor';
+import { ArgumentError, type Tensor, addRelu, tidy } from '@largebatch/tensor';
 
 import { constant_, kaimingNormal_, kaimingUniform_ } from '../init';
 import { BatchNorm2d } from '../layers/batch-norm';
@@ -81,11 +81,12 @@ export class Bottleneck extends Module {
   }
 }
 
-type Block = typeof BasicBlock | typeof Bottleneck;
+/** The block class of a ResNet: BasicBlock (expansion 1) or Bottleneck (expansion 4). */
+export type Block = typeof BasicBlock | typeof Bottleneck;
 
 /** Options of the ResNet constructors. */
 export interface ResNetOptions {
-  /** Outputs of the final Linear; default 1000, as torchvision. */
+  /** Outputs of the final Linear; default 1000 for the ImageNet-style nets, 10 for the CIFAR ones. */
   numClasses?: number;
   /**
    * 'torchvision' (default): convs kaiming_normal_(fan_out, relu), BN 1/0, fc PyTorch's Linear
@@ -96,30 +97,67 @@ export interface ResNetOptions {
 }
 
 /**
- * The ImageNet-style ResNet of torchvision: 7x7/2 stem, 3x3/2 max-pool, four stages of
- * blocks, global average pool, fully connected layer.
+ * The shape of a ResNet: its block, blocks per stage, channels per stage and stem.
+ * 'imagenet': torchvision's 7x7/2 conv + 3x3/2 max-pool. 'cifar': a 3x3/1 conv and no
+ * max-pool (the 32x32 input keeps its resolution into the first stage).
+ */
+export interface ResNetSpec {
+  block: Block;
+  stages: readonly number[];
+  widths: readonly number[];
+  stem: 'imagenet' | 'cifar';
+  /** Output channels of the stem conv = input channels of the first stage. */
+  stemWidth: number;
+}
+
+/** Throws an ArgumentError for options that no ResNet can take, before any tensor is allocated. */
+export function checkResNetOptions(fn: string, options: ResNetOptions): void {
+  const { numClasses, init } = options;
+  if (numClasses !== undefined && (!Number.isInteger(numClasses) || numClasses < 1)) {
+    throw new ArgumentError(`${fn}: numClasses must be a positive integer, got ${String(numClasses)}`);
+  }
+  if (init !== undefined && init !== 'torchvision' && init !== 'he') {
+    throw new ArgumentError(`${fn}: init must be 'torchvision' or 'he', got ${String(init)}`);
+  }
+}
+
+/**
+ * torchvision's ResNet class, generalised over its stem and stage widths so that the CIFAR
+ * nets share its blocks, names and initialisation: stem (conv1, bn1, relu, maxpool when
+ * 'imagenet'), stages layer1..layerN, global average pool, fully connected layer `fc`. A
+ * stage's first block gets a 1x1 projection + BN shortcut (`downsample`) where the stride or
+ * the width changes, as torchvision.
  */
 export class ResNet extends Module {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly relu = new ReLU();
-  readonly maxpool: MaxPool2d;
+  /** The stem's max-pool; null for the CIFAR stem. */
+  readonly maxpool: MaxPool2d | null;
   readonly layers: Sequential[];
   readonly avgpool: AdaptiveAvgPool2d;
   readonly fc: Linear;
-  private inPlanes = 64;
+  private inPlanes: number;
 
-  constructor(block: Block, stages: readonly [number, number, number, number], options: ResNetOptions = {}) {
+  constructor(spec: ResNetSpec, options: ResNetOptions = {}) {
     super();
-    this.conv1 = this.registerModule('conv1', new Conv2d(3, 64, 7, { stride: 2, padding: 3, bias: false }));
-    this.bn1 = this.registerModule('bn1', new BatchNorm2d(64));
+    checkResNetOptions('ResNet', options);
+    if (spec.stages.length !== spec.widths.length || spec.stages.length === 0) {
+      throw new ArgumentError(`ResNet: stages and widths must be non-empty and of equal length, got ${spec.stages.length} and ${spec.widths.length}`);
+    }
+    const { block, stemWidth } = spec;
+    this.inPlanes = stemWidth;
+    this.conv1 = this.registerModule('conv1', spec.stem === 'imagenet'
+      ? new Conv2d(3, stemWidth, 7, { stride: 2, padding: 3, bias: false })
+      : conv3x3(3, stemWidth));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(stemWidth));
     this.registerModule('relu', this.relu);
-    this.maxpool = this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));
-    this.layers = [64, 128, 256, 512].map((planes, i) =>
-      this.registerModule(`layer${i + 1}`, this.makeLayer(block, planes, stages[i]!, i === 0 ? 1 : 2)),
+    this.maxpool = spec.stem === 'imagenet' ? this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 })) : null;
+    this.layers = spec.widths.map((planes, i) =>
+      this.registerModule(`layer${i + 1}`, this.makeLayer(block, planes, spec.stages[i]!, i === 0 ? 1 : 2)),
     );
     this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
-    this.fc = this.registerModule('fc', new Linear(512 * block.expansion, options.numClasses ?? 1000));
+    this.fc = this.registerModule('fc', new Linear(spec.widths.at(-1)! * block.expansion, options.numClasses ?? 1000));
     for (const m of this.modules()) {
       if (m instanceof Conv2d) kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
       if (m instanceof BatchNorm2d) {
@@ -145,12 +183,16 @@ export class ResNet extends Module {
 
   forward(x: Tensor): Tensor {
     return tidy(() => {
-      let h = this.maxpool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x))));
+      let h = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
+      if (this.maxpool) h = this.maxpool.forward(h);
       for (const layer of this.layers) h = layer.forward(h);
       return this.fc.forward(this.avgpool.forward(h).flatten(1));
     });
   }
 }
+
+const imagenet = (block: Block, stages: readonly number[]): ResNetSpec =>
+  ({ block, stages, widths: [64, 128, 256, 512], stem: 'imagenet', stemWidth: 64 });
 
 /**
  * torchvision's resnet18: BasicBlocks [2, 2, 2, 2], 11,181,642 parameters with 10 classes.
@@ -162,12 +204,22 @@ export class ResNet extends Module {
  * ```
  */
 export function resnet18(options: ResNetOptions = {}): ResNet {
-  return new ResNet(BasicBlock, [2, 2, 2, 2], options);
+  checkResNetOptions('resnet18', options);
+  return new ResNet(imagenet(BasicBlock, [2, 2, 2, 2]), options);
 }
 
-/** torchvision's resnet34: BasicBlocks [3, 4, 6, 3]. @example `resnet34({ numClasses: 10 })` */
+/**
+ * torchvision's resnet34: BasicBlocks [3, 4, 6, 3], 21,289,802 parameters with 10 classes.
+ *
+ * @example
+ * ```ts
+ * import { resnet34 } from '@largebatch/nn';
+ * const net = resnet34({ numClasses: 10 });
+ * ```
+ */
 export function resnet34(options: ResNetOptions = {}): ResNet {
-  return new ResNet(BasicBlock, [3, 4, 6, 3], options);
+  checkResNetOptions('resnet34', options);
+  return new ResNet(imagenet(BasicBlock, [3, 4, 6, 3]), options);
 }
 
 /**
@@ -181,5 +233,6 @@ export function resnet34(options: ResNetOptions = {}): ResNet {
  * ```
  */
 export function resnet50(options: ResNetOptions = {}): ResNet {
-  return new ResNet(Bottleneck, [3, 4, 6, 3], options);
+  checkResNetOptions('resnet50', options);
+  return new ResNet(imagenet(Bottleneck, [3, 4, 6, 3]), options);
 }
