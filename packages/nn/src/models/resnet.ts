@@ -9,16 +9,17 @@ import { constant_, kaimingNormal_, kaimingUniform_ } from '../init';
 import { BatchNorm2d } from '../layers/batch-norm';
 import { Conv2d } from '../layers/conv2d';
 import { Linear } from '../layers/linear';
+import type { FactoryOptions } from '../layers/options';
 import { AdaptiveAvgPool2d, MaxPool2d, ReLU } from '../layers/simple';
 import { Sequential } from '../layers/sequential';
 import { Module } from '../module';
 
-function conv3x3(inPlanes: number, outPlanes: number, stride = 1): Conv2d {
-  return new Conv2d(inPlanes, outPlanes, 3, { stride, padding: 1, bias: false });
+function conv3x3(inPlanes: number, outPlanes: number, stride = 1, factory: FactoryOptions = {}): Conv2d {
+  return new Conv2d(inPlanes, outPlanes, 3, { ...factory, stride, padding: 1, bias: false });
 }
 
-function conv1x1(inPlanes: number, outPlanes: number, stride = 1): Conv2d {
-  return new Conv2d(inPlanes, outPlanes, 1, { stride, bias: false });
+function conv1x1(inPlanes: number, outPlanes: number, stride = 1, factory: FactoryOptions = {}): Conv2d {
+  return new Conv2d(inPlanes, outPlanes, 1, { ...factory, stride, bias: false });
 }
 
 /** Two 3x3 convs and a shortcut (torchvision's BasicBlock, expansion 1). */
@@ -30,13 +31,13 @@ export class BasicBlock extends Module {
   readonly conv2: Conv2d;
   readonly bn2: BatchNorm2d;
 
-  constructor(inPlanes: number, planes: number, stride: number, readonly downsample: Sequential | null) {
+  constructor(inPlanes: number, planes: number, stride: number, readonly downsample: Sequential | null, factory: FactoryOptions = {}) {
     super();
-    this.conv1 = this.registerModule('conv1', conv3x3(inPlanes, planes, stride));
-    this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes));
+    this.conv1 = this.registerModule('conv1', conv3x3(inPlanes, planes, stride, factory));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes, factory));
     this.registerModule('relu', this.relu);
-    this.conv2 = this.registerModule('conv2', conv3x3(planes, planes));
-    this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes));
+    this.conv2 = this.registerModule('conv2', conv3x3(planes, planes, 1, factory));
+    this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes, factory));
     if (downsample) this.registerModule('downsample', downsample);
   }
 
@@ -59,14 +60,14 @@ export class Bottleneck extends Module {
   readonly bn3: BatchNorm2d;
   readonly relu = new ReLU();
 
-  constructor(inPlanes: number, planes: number, stride: number, readonly downsample: Sequential | null) {
+  constructor(inPlanes: number, planes: number, stride: number, readonly downsample: Sequential | null, factory: FactoryOptions = {}) {
     super();
-    this.conv1 = this.registerModule('conv1', conv1x1(inPlanes, planes));
-    this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes));
-    this.conv2 = this.registerModule('conv2', conv3x3(planes, planes, stride));
-    this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes));
-    this.conv3 = this.registerModule('conv3', conv1x1(planes, planes * Bottleneck.expansion));
-    this.bn3 = this.registerModule('bn3', new BatchNorm2d(planes * Bottleneck.expansion));
+    this.conv1 = this.registerModule('conv1', conv1x1(inPlanes, planes, 1, factory));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes, factory));
+    this.conv2 = this.registerModule('conv2', conv3x3(planes, planes, stride, factory));
+    this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes, factory));
+    this.conv3 = this.registerModule('conv3', conv1x1(planes, planes * Bottleneck.expansion, 1, factory));
+    this.bn3 = this.registerModule('bn3', new BatchNorm2d(planes * Bottleneck.expansion, factory));
     this.registerModule('relu', this.relu);
     if (downsample) this.registerModule('downsample', downsample);
   }
@@ -84,8 +85,8 @@ export class Bottleneck extends Module {
 /** The block class of a ResNet: BasicBlock (expansion 1) or Bottleneck (expansion 4). */
 export type Block = typeof BasicBlock | typeof Bottleneck;
 
-/** Options of the ResNet constructors. */
-export interface ResNetOptions {
+/** Options of the ResNet constructors; `dtype` and `device` (default float32, CPU) go to every layer. */
+export interface ResNetOptions extends FactoryOptions {
   /** Outputs of the final Linear; default 1000 for the ImageNet-style nets, 10 for the CIFAR ones. */
   numClasses?: number;
   /**
@@ -146,18 +147,19 @@ export class ResNet extends Module {
       throw new ArgumentError(`ResNet: stages and widths must be non-empty and of equal length, got ${spec.stages.length} and ${spec.widths.length}`);
     }
     const { block, stemWidth } = spec;
+    const factory: FactoryOptions = { dtype: options.dtype, device: options.device };
     this.inPlanes = stemWidth;
     this.conv1 = this.registerModule('conv1', spec.stem === 'imagenet'
-      ? new Conv2d(3, stemWidth, 7, { stride: 2, padding: 3, bias: false })
-      : conv3x3(3, stemWidth));
-    this.bn1 = this.registerModule('bn1', new BatchNorm2d(stemWidth));
+      ? new Conv2d(3, stemWidth, 7, { ...factory, stride: 2, padding: 3, bias: false })
+      : conv3x3(3, stemWidth, 1, factory));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(stemWidth, factory));
     this.registerModule('relu', this.relu);
     this.maxpool = spec.stem === 'imagenet' ? this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 })) : null;
     this.layers = spec.widths.map((planes, i) =>
-      this.registerModule(`layer${i + 1}`, this.makeLayer(block, planes, spec.stages[i]!, i === 0 ? 1 : 2)),
+      this.registerModule(`layer${i + 1}`, this.makeLayer(block, planes, spec.stages[i]!, i === 0 ? 1 : 2, factory)),
     );
     this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
-    this.fc = this.registerModule('fc', new Linear(spec.widths.at(-1)! * block.expansion, options.numClasses ?? 1000));
+    this.fc = this.registerModule('fc', new Linear(spec.widths.at(-1)! * block.expansion, options.numClasses ?? 1000, factory));
     for (const m of this.modules()) {
       if (m instanceof Conv2d) kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
       if (m instanceof BatchNorm2d) {
@@ -170,14 +172,14 @@ export class ResNet extends Module {
     }
   }
 
-  private makeLayer(block: Block, planes: number, blocks: number, stride: number): Sequential {
+  private makeLayer(block: Block, planes: number, blocks: number, stride: number, factory: FactoryOptions): Sequential {
     const out = planes * block.expansion;
     const downsample = stride !== 1 || this.inPlanes !== out
-      ? new Sequential(conv1x1(this.inPlanes, out, stride), new BatchNorm2d(out))
+      ? new Sequential(conv1x1(this.inPlanes, out, stride, factory), new BatchNorm2d(out, factory))
       : null;
-    const layers: Module[] = [new block(this.inPlanes, planes, stride, downsample)];
+    const layers: Module[] = [new block(this.inPlanes, planes, stride, downsample, factory)];
     this.inPlanes = out;
-    for (let i = 1; i < blocks; i++) layers.push(new block(this.inPlanes, planes, 1, null));
+    for (let i = 1; i < blocks; i++) layers.push(new block(this.inPlanes, planes, 1, null, factory));
     return new Sequential(...layers);
   }
 
