@@ -1,0 +1,65 @@
+"""Peer for bench/resnet.ts: whole-network ResNet steps in PyTorch CPU (oneDNN convolutions).
+
+Request: {"op": "forward" | "train", "net": "resnet20" | "resnet50", "batch": n, "reps": k}
+  forward  eval mode under torch.no_grad(): logits of a [n, 3, 32, 32] batch
+  train    training mode: forward, F.cross_entropy, backward, then zero_grad(set_to_none)
+Answer:  {"seconds": median seconds of one run over k timed runs after one warm-up}
+The nets are the PyTorch definitions the parity fixtures of @largebatch/nn use
+(packages/nn/test/fixtures/make_fixtures.py: torchvision's resnet50; He et al.'s ResNet-20
+with 1x1 projection shortcuts), 10 classes, default initialisation.
+argv[1]: the thread count (torch.set_num_threads), matched to ours.
+"""
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "packages", "nn", "test", "fixtures"))
+from make_fixtures import reference_model  # noqa: E402
+
+torch.set_num_threads(int(sys.argv[1]))
+torch.manual_seed(0)
+cache = {}
+
+
+def runner(req):
+    key = (req["op"], req["net"], req["batch"])
+    if key not in cache:
+        net = cache.setdefault(req["net"], reference_model(req["net"], 10))
+        x = torch.randn(req["batch"], 3, 32, 32)
+        y = torch.randint(0, 10, (req["batch"],))
+
+        def forward():
+            net.eval()
+            with torch.no_grad():
+                net(x)
+
+        def train():
+            net.train()
+            F.cross_entropy(net(x), y).backward()
+            net.zero_grad(set_to_none=True)
+
+        cache[key] = forward if req["op"] == "forward" else train
+    return cache[key]
+
+
+def measure(req):
+    fn = runner(req)
+    fn()
+    samples = []
+    for _ in range(req["reps"]):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+for line in sys.stdin:
+    try:
+        print(json.dumps({"seconds": measure(json.loads(line))}), flush=True)
+    except Exception as exc:  # report to the harness instead of dying silently
+        print(json.dumps({"error": repr(exc)}), flush=True)

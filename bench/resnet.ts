@@ -1,0 +1,94 @@
+/**
+ * Whole ResNet-20 and ResNet-50 steps on 32x32 images against PyTorch CPU (oneDNN) at the
+ * same thread count, interleaved: forward in eval mode without autograd, and a training
+ * step's forward + cross-entropy + backward (no optimizer step), images per second.
+ * Our nets are @largebatch/nn's resnet20 (1x1 projection shortcuts) and resnet50; the
+ * peer's the PyTorch definitions our parity fixtures check them against.
+ * Run: `pnpm --filter @largebatch/bench resnet [--threads 2] [--rounds 3] [--reps 3] [--batch 128] [--nets resnet20,resnet50]`.
+ */
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { type Tensor, manualSeed, memory, noGrad, rand, randn, setNumThreads, tidy } from '@largebatch/tensor';
+
+// Imported from the package's source: bench's dependencies predate @largebatch/nn.
+import { type ResNet, crossEntropy, resnet20, resnet50 } from '../packages/nn/src/index';
+import { type BenchCase, type CaseResult, machineInfo, runInterleaved, timeMedian, writeResults } from './lib/harness';
+import { PythonPeer } from './lib/peer';
+
+const { values } = parseArgs({
+  options: {
+    threads: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
+    reps: { type: 'string', default: '3' },
+    batch: { type: 'string', default: '128' },
+    nets: { type: 'string', default: 'resnet20,resnet50' },
+  },
+});
+const threads = Number(values.threads);
+const batch = Number(values.batch);
+setNumThreads(threads);
+manualSeed(0);
+
+const makers: Record<string, () => ResNet> = {
+  resnet20: () => resnet20({ numClasses: 10 }),
+  resnet50: () => resnet50({ numClasses: 10 }),
+};
+
+const nets: ResNet[] = [];
+const inputs: Tensor[] = [];
+
+function netCases(name: string): BenchCase[] {
+  const make = makers[name];
+  if (!make) throw new Error(`--nets: unknown net '${name}', expected one of ${Object.keys(makers).join(', ')}`);
+  const net = make();
+  const x = randn([batch, 3, 32, 32]);
+  const labels = tidy(() => rand([batch], { high: 10 }).toDType('int32'));
+  nets.push(net);
+  inputs.push(x, labels);
+  const peer = { net: name, batch };
+  return [
+    {
+      name: `${name} forward (eval)`, work: batch, unit: 'img/s', peer: { ...peer, op: 'forward' },
+      ours: (reps) => timeMedian(() => tidy(() => noGrad(() => void net.eval().forward(x))), reps),
+    },
+    {
+      name: `${name} forward + backward (train)`, work: batch, unit: 'img/s', peer: { ...peer, op: 'train' },
+      ours: (reps) => timeMedian(() => {
+        net.train();
+        tidy(() => crossEntropy(net.forward(x), labels).backward());
+        for (const p of net.parameters()) p.grad = null; // as zero_grad(set_to_none=True)
+      }, reps),
+    },
+  ];
+}
+
+// Medians, and the quickest round of each side: under contention the samples are bimodal
+// (quiet rounds and rounds sharing a core), and the quickest shows the quiet figure.
+function table(results: readonly CaseResult[]): string {
+  const rate = (s: number) => (batch / s).toFixed(0);
+  const rows = results.map((r) =>
+    `| ${r.name} | ${rate(r.oursMedianS)} | ${rate(r.peerMedianS)} | ${r.speedup.toFixed(2)}x | ${rate(Math.min(...r.oursSamplesS))} / ${rate(Math.min(...r.peerSamplesS))} |`,
+  );
+  return ['| batch ' + batch + ', img/s | largebatch (median) | PyTorch (median) | ours/PyTorch | quickest round, ours / PyTorch |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+const peer = new PythonPeer(join(fileURLToPath(new URL('.', import.meta.url)), 'peers', 'resnet.py'), threads);
+try {
+  const cases = values.nets.split(',').flatMap(netCases);
+  const tensorsBefore = memory().numTensors;
+  const loadBefore = loadavg();
+  const results = await runInterleaved(cases, peer, Number(values.rounds), Number(values.reps));
+  const loadAfter = loadavg();
+  // A timed step that leaked tensors would also have been timed unfairly (growing memory).
+  if (memory().numTensors !== tensorsBefore) throw new Error(`leak: ${memory().numTensors - tensorsBefore} tensors after the runs`);
+  console.log(`batch ${batch}, ${threads} threads, load average ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after`);
+  console.log(table(results));
+  const path = writeResults('resnet', { machine: machineInfo(threads), batch, loadAverage: { before: loadBefore, after: loadAfter }, results });
+  console.log(`results: ${path}`);
+} finally {
+  peer.close();
+  for (const t of [...nets, ...inputs]) t.dispose();
+}
