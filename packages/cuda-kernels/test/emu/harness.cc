@@ -1,8 +1,10 @@
 // The emulated kernel tests' harness (see harness.h) and main: `lb_emu_tests SUITE...`
 // runs the named suites (all when none is named), prints one line per test and exits 1
-// if any check failed. Run by test/emu.test.ts.
+// if any check failed; `lb_emu_tests --list` prints the suite names. Run by
+// test/emu.test.ts.
 #include "harness.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -92,6 +94,14 @@ void expect_launch_error(cudaError_t code, const std::string& needle, const std:
 
 int main(int argc, char** argv) {
   using clock = std::chrono::steady_clock;
+  if (argc == 2 && std::strcmp(argv[1], "--list") == 0) {
+    std::vector<std::string> suites;
+    for (const lbt::Test& t : lbt::registry()) {
+      if (std::find(suites.begin(), suites.end(), t.suite) == suites.end()) suites.push_back(t.suite);
+    }
+    for (const std::string& s : suites) std::printf("%s\n", s.c_str());
+    return 0;
+  }
   int run = 0;
   for (const lbt::Test& t : lbt::registry()) {
     bool wanted = argc < 2;

@@ -8,8 +8,11 @@
 // NaN/Inf), then the update, both in one task while the tensor is cache-resident; a
 // tensor too big to balance the threads is cut into chunks, its norms over all chunks in
 // a first round and its update in a second. Tasks are dealt to the pool largest first.
+// CUDA (optim_cuda.cu): the same step for float32 tensors on the device, with no host
+// synchronisation: three launches, each over all tensors of the group (see below).
 // Bench: bench/optim (to come with the SGD/LARS classes).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "../../core/status.h"
@@ -43,5 +46,40 @@ struct OptimTensor {
 // gradient holds NaN/Inf, or -1.
 Status optim_step_cpu(OptimVariant variant, const OptimHyper& hyper, const OptimTensor* tensors, uint8_t* flags,
                       int64_t count, float* trust_ratios, int64_t* first_non_finite);
+
+// ---- CUDA ----------------------------------------------------------------------------
+// A group on the device is a table of entries that the caller builds once with
+// optim_cuda_table() and keeps on the device (pointers and sizes do not change between
+// steps). A step is three launches on `stream`: sums of squares per chunk of
+// kOptimCudaChunk elements (one block per chunk, warp-shuffle reductions, float64); then
+// one warp per tensor adds its chunks' sums in order (deterministic), checks the gradient,
+// sets the trust ratio, the coefficients and the flags; then the update, one block per
+// chunk. flags, trust_ratios and first_non_finite are device memory, read back by the
+// host only when it wants them.
+constexpr int64_t kOptimCudaChunk = 4096;
+
+struct OptimCudaEntry {
+  float* param = nullptr;
+  const float* grad = nullptr;  // null: skipped
+  float* momentum = nullptr;
+  int64_t size = 0;
+  int64_t chunk_begin = 0;  // the tensor's first chunk; it has ceil(size / kOptimCudaChunk), 0 if skipped
+};
+
+// Fills entries[0, count) (host memory, to be copied to the device) from tensors whose
+// pointers are device pointers; *chunks receives the group's chunk count. Fails as
+// optim_step_cpu does when momentum is on and a tensor with a gradient has no buffer.
+Status optim_cuda_table(const OptimTensor* tensors, int64_t count, double momentum, OptimCudaEntry* entries,
+                        int64_t* chunks);
+
+// Device workspace bytes that a step of a group of `count` tensors and `chunks` chunks needs.
+size_t optim_cuda_workspace_bytes(int64_t count, int64_t chunks);
+
+// One step. table, flags, trust_ratios (nullable), first_non_finite (one int32: the
+// lowest index whose gradient holds NaN/Inf, or -1) and workspace are device memory;
+// stream is a cudaStream_t (null: the default stream).
+Status optim_step_cuda(OptimVariant variant, const OptimHyper& hyper, const OptimCudaEntry* table, int64_t count,
+                       int64_t chunks, uint8_t* flags, float* trust_ratios, int32_t* first_non_finite, void* workspace,
+                       void* stream);
 
 }  // namespace lb

@@ -1,10 +1,5 @@
-// Fused optimizer step on the CPU (see optim.h for what it computes and the layout).
-// One generic element loop serves the three variants: with d = ((g + β·w)·λ)·α,
-//   b = first ? d : m·buf + keep·d;  step = nesterov ? d + m·b : b;
-//   buf = σ·b;  w = w − γ·step
-// SGD: λ = α = 1, γ = lr, σ = 1. Paper: λ the trust ratio, α = lr, γ = 1, σ = 1 (λ and lr
-// applied one after the other, as the reference's rules do). Study: λ = α = 1, keep = 1,
-// γ = lr·η·λ and σ = −γ (its buffer was scaled in place into the update).
+// Fused optimizer step on the CPU (see optim.h for what it computes and the layout; the
+// scalar rules are in optim_coeffs.h, shared with the CUDA kernel).
 // Bench: bench/optim (to come with the SGD/LARS classes).
 #include <algorithm>
 #include <cmath>
@@ -13,6 +8,7 @@
 
 #include "../../core/thread_pool.h"
 #include "optim.h"
+#include "optim_coeffs.h"
 
 namespace lb {
 namespace {
@@ -52,71 +48,16 @@ LB_OPTIM_CLONES double sum_squares(const float* x, int64_t n) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-// The scalars of one tensor's update (see the comment at the top).
-struct Coeffs {
-  float ratio = 1, alpha = 1, wd = 0, keep = 1, m = 0, gamma = 1, sigma = 1;
-  bool nesterov = false;
-};
-
 // Inlined into update(), so each of its clones compiles the loop for its instruction set.
 template <bool kMomentum, bool kFirst, bool kNesterov>
-[[gnu::always_inline]] inline void update_range(const Coeffs& c, float* w, const float* g, float* buf, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float d = ((g[i] + c.wd * w[i]) * c.ratio) * c.alpha;
-    float step = d;
-    if constexpr (kMomentum) {
-      const float b = kFirst ? d : c.m * buf[i] + c.keep * d;
-      step = kNesterov ? d + c.m * b : b;
-      buf[i] = c.sigma * b;
-    }
-    w[i] = w[i] - c.gamma * step;
-  }
+[[gnu::always_inline]] inline void update_range(const OptimCoeffs& c, float* w, const float* g, float* buf, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) optim_update_element<kMomentum, kFirst, kNesterov>(c, w, g, buf, i);
 }
 
-LB_OPTIM_CLONES void update(const Coeffs& c, bool first, float* w, const float* g, float* buf, int64_t n) {
+LB_OPTIM_CLONES void update(const OptimCoeffs& c, bool first, float* w, const float* g, float* buf, int64_t n) {
   if (c.m == 0) return update_range<false, false, false>(c, w, g, buf, n);
   if (first) return c.nesterov ? update_range<true, true, true>(c, w, g, buf, n) : update_range<true, true, false>(c, w, g, buf, n);
   return c.nesterov ? update_range<true, false, true>(c, w, g, buf, n) : update_range<true, false, false>(c, w, g, buf, n);
-}
-
-// The factor on lr: LARS's trust ratio, 1 for SGD (mirrors rules/trust-ratio.ts).
-double trust_ratio(OptimVariant v, const OptimHyper& h, bool excluded, double wn, double gn) {
-  switch (v) {
-    case OptimVariant::Sgd: return 1;
-    case OptimVariant::LarsStudy: return h.trust_coefficient * (wn / (gn + h.weight_decay * wn));
-    case OptimVariant::LarsPaper: {
-      if (excluded || wn == 0 || gn == 0) return 1;
-      const double ratio = h.trust_coefficient * wn / (gn + h.weight_decay * wn + h.eps);
-      return h.clip ? std::min(ratio / h.lr, 1.0) : ratio;
-    }
-  }
-  return 1;
-}
-
-Coeffs coeffs(OptimVariant v, const OptimHyper& h, bool excluded, double ratio) {
-  Coeffs c;
-  c.m = static_cast<float>(h.momentum);
-  switch (v) {
-    case OptimVariant::Sgd:
-      c.wd = static_cast<float>(h.weight_decay);
-      c.keep = static_cast<float>(1 - h.dampening);
-      c.gamma = static_cast<float>(h.lr);
-      c.nesterov = h.nesterov;
-      break;
-    case OptimVariant::LarsPaper:
-      c.wd = excluded ? 0.0f : static_cast<float>(h.weight_decay);
-      c.ratio = static_cast<float>(ratio);
-      c.alpha = static_cast<float>(h.lr);
-      c.keep = static_cast<float>(1 - h.dampening);
-      c.nesterov = h.nesterov;
-      break;
-    case OptimVariant::LarsStudy:
-      c.wd = static_cast<float>(h.weight_decay);
-      c.gamma = static_cast<float>(h.lr * ratio);
-      c.sigma = -c.gamma;
-      break;
-  }
-  return c;
 }
 
 // A unit of work: a whole tensor (norms + update) or one chunk of a split tensor.
@@ -209,8 +150,8 @@ class GroupStep {
       return false;
     }
     const bool excluded = (flags_[i] & kOptimExcluded) != 0;
-    const double ratio = trust_ratio(v_, h_, excluded, std::sqrt(s.w), std::sqrt(s.g));
-    coeffs_[static_cast<size_t>(i)] = coeffs(v_, h_, excluded, ratio);
+    const double ratio = optim_trust_ratio(v_, h_, excluded, std::sqrt(s.w), std::sqrt(s.g));
+    coeffs_[static_cast<size_t>(i)] = optim_coeffs(v_, h_, excluded, ratio);
     if (ratios_ != nullptr) ratios_[i] = static_cast<float>(ratio);
     return true;
   }
@@ -234,7 +175,7 @@ class GroupStep {
   int64_t n_;
   float* ratios_;
   std::vector<SumSquares> partials_;
-  std::vector<Coeffs> coeffs_;
+  std::vector<OptimCoeffs> coeffs_;
 };
 
 }  // namespace

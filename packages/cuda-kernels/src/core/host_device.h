@@ -1,0 +1,11 @@
+// Marks functions shared by host code and CUDA device code: __host__ __device__ under
+// nvcc, nothing under g++ (the CUDA emulation included, where device code is host code).
+#pragma once
+
+#if defined(__CUDACC__)
+#define LB_HOST_DEVICE __host__ __device__
+#define LB_FORCE_INLINE __forceinline__
+#else
+#define LB_HOST_DEVICE
+#define LB_FORCE_INLINE inline __attribute__((always_inline))
+#endif
