@@ -55,7 +55,7 @@ describe('largebatch train', () => {
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(config.config).toMatchObject({ model: 'resnet20', optimizer: 'lars', epochs: 2, seed: 0 });
     expect(config).toMatchObject({ dataset: 'synthetic', numClasses: 10 });
-    expect(config.versions['@largebatch/cli']).toMatch(/^\d+\.\d+\.\d+/);
+    for (const p of ['cli', 'nn', 'optim', 'schedulers', 'data-cifar', 'tensor']) expect(config.versions[`@largebatch/${p}`]).toMatch(/^\d+\.\d+\.\d+/);
     expect(config.machine.threads).toBe(2);
     const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
     expect(history.at(-1).accuracy).toBe(Math.max(...metrics.map((m) => m.testAcc)));

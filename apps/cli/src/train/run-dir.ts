@@ -4,7 +4,8 @@
 import { cpus, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { getNumThreads } from '@largebatch/tensor';
 
@@ -30,18 +31,32 @@ export function defaultRunDir(config: TrainConfig, now = new Date()): string {
   return join('runs', `${time}-${config.model}-${config.optimizer}-b${config.batchSize}`);
 }
 
-function versions(): Record<string, string> {
+/** A package's version, from its package.json in the node_modules folders Node would search. */
+function versionOf(name: string): string | undefined {
   const require = createRequire(import.meta.url);
+  for (const dir of require.resolve.paths(name) ?? []) {
+    const manifest = join(dir, name, 'package.json');
+    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string }).version;
+  }
+  return undefined;
+}
+
+/** The versions of our packages this run used. */
+function versions(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of ['@largebatch/tensor', '@largebatch/nn', '@largebatch/optim', '@largebatch/schedulers', '@largebatch/data-cifar']) {
-    try {
-      out[name] = (require(`${name}/package.json`) as { version: string }).version;
-    } catch {
-      // A package whose manifest is not exported: leave it out rather than guess.
-    }
+    const version = versionOf(name);
+    if (version !== undefined) out[name] = version;
   }
-  out['@largebatch/cli'] = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  out['@largebatch/cli'] = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   return out;
+}
+
+/** This package's folder: the first folder above this module holding package.json (src/… or dist/). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dir !== dirname(dir)) dir = dirname(dir);
+  return dir;
 }
 
 /** Creates the run directory and writes config.json. */
