@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { ArgumentError, type Tensor, manualSeed, memory, randn, testing, tidy } from '@largebatch/tensor';
-import { type Conv2d, type ResNet, cifarResNet18, resnet18, resnet20, resnet56 } from '../src/index';
+import { BasicBlock, type Conv2d, ResNet, cifarResNet18, resnet18, resnet20, resnet56 } from '../src/index';
 import { readFixture } from './fixtures';
 import { stats } from './stats';
 
@@ -129,6 +129,20 @@ describe('CIFAR ResNets: forward, backward and init', () => {
       expect(() => make({ numClasses: 2.5 })).toThrow(/numClasses must be a positive integer, got 2.5/);
       expect(() => make({ init: 'xavier' as 'he' })).toThrow(new RegExp(`${make.name}: init must be 'torchvision' or 'he', got xavier`));
     }
+    expect(memory().numTensors).toBe(before);
+  });
+
+  it('new ResNet builds other depths from a spec and rejects a malformed one before allocating', () => {
+    const spec = { block: BasicBlock, stages: [5, 5, 5], widths: [16, 32, 64], stem: 'cifar', stemWidth: 16 } as const;
+    const resnet32 = new ResNet(spec, { numClasses: 10 });
+    // 6n + 2 = 32 weighted layers: 31 convs on the main path and the fc.
+    expect(resnet32.namedParameters().filter(([n, t]) => t.shape.length === 4 && !n.includes('downsample')).length).toBe(31);
+    resnet32.dispose();
+    const before = memory().numTensors;
+    expect(() => new ResNet({ ...spec, stages: [5, 5] })).toThrow(/stages and widths must be non-empty and of equal length, got 2 and 3/);
+    expect(() => new ResNet({ ...spec, stages: [5, 0, 5] })).toThrow(/stages must be positive integers, got \[5, 0, 5\]/);
+    expect(() => new ResNet({ ...spec, widths: [16, 32.5, 64] })).toThrow(ArgumentError);
+    expect(() => new ResNet({ ...spec, stemWidth: 0 })).toThrow(/stemWidth must be a positive integer, got 0/);
     expect(memory().numTensors).toBe(before);
   });
 });

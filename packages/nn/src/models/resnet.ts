@@ -127,7 +127,14 @@ export function checkResNetOptions(fn: string, options: ResNetOptions): void {
  * nets share its blocks, names and initialisation: stem (conv1, bn1, relu, maxpool when
  * 'imagenet'), stages layer1..layerN, global average pool, fully connected layer `fc`. A
  * stage's first block gets a 1x1 projection + BN shortcut (`downsample`) where the stride or
- * the width changes, as torchvision.
+ * the width changes, as torchvision. The constructors below build the usual ones.
+ *
+ * @example
+ * ```ts
+ * import { BasicBlock, ResNet } from '@largebatch/nn';
+ * // A ResNet-32 for CIFAR (n = 5), 100 classes.
+ * const net = new ResNet({ block: BasicBlock, stages: [5, 5, 5], widths: [16, 32, 64], stem: 'cifar', stemWidth: 16 }, { numClasses: 100 });
+ * ```
  */
 export class ResNet extends Module {
   readonly conv1: Conv2d;
@@ -145,6 +152,14 @@ export class ResNet extends Module {
     checkResNetOptions('ResNet', options);
     if (spec.stages.length !== spec.widths.length || spec.stages.length === 0) {
       throw new ArgumentError(`ResNet: stages and widths must be non-empty and of equal length, got ${spec.stages.length} and ${spec.widths.length}`);
+    }
+    for (const [arg, values] of [['stages', spec.stages], ['widths', spec.widths]] as const) {
+      if (!values.every((v) => Number.isInteger(v) && v >= 1)) {
+        throw new ArgumentError(`ResNet: ${arg} must be positive integers, got [${values.join(', ')}]`);
+      }
+    }
+    if (!Number.isInteger(spec.stemWidth) || spec.stemWidth < 1) {
+      throw new ArgumentError(`ResNet: stemWidth must be a positive integer, got ${spec.stemWidth}`);
     }
     const { block, stemWidth } = spec;
     const factory: FactoryOptions = { dtype: options.dtype, device: options.device };
