@@ -120,6 +120,12 @@ export function buildProgram(reporter: Reporter): Command {
 /**
  * Runs the command line `argv` (without node and the script) and returns the exit code:
  * 0, 1 for a failed run, 2 for a bad command line or config, 3 for a diverged run.
+ *
+ * @example
+ * ```ts
+ * import { runCli } from '@largebatch/cli';
+ * process.exitCode = await runCli(['bench', '--model', 'resnet20', '--batch-size', '16', '--steps', '2']);
+ * ```
  */
 export async function runCli(argv: readonly string[], reporter: Reporter = consoleReporter(), errors: NodeJS.WritableStream = process.stderr): Promise<number> {
   const program = buildProgram(reporter);

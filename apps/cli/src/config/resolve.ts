@@ -48,7 +48,17 @@ function checked(raw: RawConfig, source: 'file' | 'flag', file?: string): Partia
 
 /**
  * The resolved configuration of a run. `flags` are the command line's values (strings or
- * booleans) by config key; `configFile` the path given with --config, if any.
+ * booleans) by config key; `configFile` the path given with --config, if any. Layers:
+ * defaults < the preset (at batch 128·k) < the config file < the flags. Throws ConfigError
+ * (naming the flag or key, the value and what was expected) or CliError.
+ *
+ * @example
+ * ```ts
+ * import { resolveTrainConfig } from '@largebatch/cli';
+ * const c = resolveTrainConfig({ preset: 'study-attempt4', multiples: '4' });
+ * c.batchSize; // 1024
+ * c.lr; // 0.16 = 0.02·8
+ * ```
  */
 export function resolveTrainConfig(flags: RawConfig, configFile?: string): TrainConfig {
   const fromFile = configFile === undefined ? {} : checked(readConfigFile(configFile), 'file', configFile);

@@ -70,7 +70,16 @@ export function svgToPng(svg: string): Uint8Array {
   return new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, background: 'white', font: { loadSystemFonts: true } }).render().asPng();
 }
 
-/** Writes `<dir>/<name>.svg` and `<dir>/<name>.png`, atomically; returns their paths. */
+/**
+ * Writes `<dir>/<name>.svg` and `<dir>/<name>.png` (accuracy, loss and lr per epoch of each
+ * series), atomically; returns their paths.
+ *
+ * @example
+ * ```ts
+ * import { writeCurves } from '@largebatch/cli';
+ * await writeCurves('.', [{ name: 'run', metrics: [{ epoch: 0, lr: 0.1, trainLoss: 2, trainAcc: 0.3, testLoss: 2.1, testAcc: 0.28, trainTimeS: 9, imagesPerS: 500 }] }]);
+ * ```
+ */
 export async function writeCurves(dir: string, series: readonly Series[], name = 'curves'): Promise<{ svg: string; png: string }> {
   const svg = await renderSvg(curvesSpec(series));
   const paths = { svg: join(dir, `${name}.svg`), png: join(dir, `${name}.png`) };

@@ -38,7 +38,15 @@ export function useDevice(device: Device, threads: number | null): void {
 
 /**
  * Trains a model as `config` says, writing the run directory `runDir`. With `resume`, the
- * run continues from `runDir`'s last checkpoint up to `config.epochs`.
+ * run continues from `runDir`'s last checkpoint up to `config.epochs`. Throws
+ * DivergenceError at a NaN or Inf loss or gradient (the last checkpoint stays as it was).
+ *
+ * @example
+ * ```ts
+ * import { consoleReporter, resolveTrainConfig, train } from '@largebatch/cli';
+ * const config = resolveTrainConfig({ dataset: 'synthetic', syntheticSize: '256', epochs: '1', warmupEpochs: '0' });
+ * const { metrics } = await train(config, 'runs/tiny', consoleReporter());
+ * ```
  */
 export async function train(config: TrainConfig, runDir: string, reporter: Reporter, resume = false): Promise<TrainResult> {
   useDevice(config.device, config.threads);
