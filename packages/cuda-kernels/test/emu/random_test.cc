@@ -1,9 +1,8 @@
 // The Philox random fills' CUDA kernel (src/kernels/random/random_cuda.cu), emulated,
 // against random_fill_cpu: uniform and normal, float32 and float64, sizes that end inside
 // a Philox block (1, 2, 3, 5, 4099), a nonzero counter and a 64-bit seed, under every
-// schedule. Uniform
-// values must be bit-identical; normal ones agree to 1e-5 (a GPU's logf/cosf may differ
-// from the CPU's by a few ulps). Run: lb_emu_tests random.
+// schedule. Uniform values must be bit-identical; normal ones agree to 1e-5 (a GPU's
+// logf/cosf may differ from the CPU's by a few ulps). Run: lb_emu_tests random.
 #include <cmath>
 #include <cstring>
 

@@ -3,6 +3,8 @@
 // own element offset and strides (0 for a broadcast dimension, negative allowed), so
 // broadcasting, views and writes into a slice of the output need no copies. TypeScript
 // merges dimensions before the call, so the common case is one contiguous run.
+// CUDA (elementwise_cuda.cu): the same ops on device memory, the same scalar functions
+// (elementwise_ops.h).
 #pragma once
 #include <cstdint>
 
@@ -39,5 +41,14 @@ Status binary_cpu(BinaryOp op, DType type, const Iteration& it, const Operand& o
 // cond is uint8; a, b and out share `type`.
 Status where_cpu(DType type, const Iteration& it, const Operand& out, const Operand& cond, const Operand& a,
                  const Operand& b);
+
+// The CUDA kernels: operands' data are device memory; stream is a cudaStream_t (null:
+// the default stream).
+Status unary_cuda(UnaryOp op, DType in_type, DType out_type, const Iteration& it, const Operand& out, const Operand& in,
+                  double p0, double p1, void* stream);
+Status binary_cuda(BinaryOp op, DType type, const Iteration& it, const Operand& out, const Operand& a, const Operand& b,
+                   void* stream);
+Status where_cuda(DType type, const Iteration& it, const Operand& out, const Operand& cond, const Operand& a,
+                  const Operand& b, void* stream);
 
 }  // namespace lb

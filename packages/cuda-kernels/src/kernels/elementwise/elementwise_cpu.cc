@@ -1,10 +1,12 @@
-// Elementwise CPU kernels (see elementwise.h). Each op is a scalar function applied by one
-// templated loop: a contiguous fast path the compiler vectorises, else a strided loop.
+// Elementwise CPU kernels (see elementwise.h). Each op is a scalar function
+// (elementwise_ops.h, shared with the CUDA kernels) applied by one templated loop: a
+// contiguous fast path the compiler vectorises, else a strided loop.
 // Bench: bench/elementwise.
 #include <cmath>
 #include <string>
 
 #include "elementwise.h"
+#include "elementwise_ops.h"
 #include "strided_loop.h"
 
 namespace lb {
@@ -46,104 +48,59 @@ void map2(const Iteration& it, const Operand& out, const Operand& a, const Opera
                       });
 }
 
-// NaN-propagating max/min, as torch.maximum / torch.minimum.
-template <typename T>
-T nan_max(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
-  }
-  return a > b ? a : b;
-}
-template <typename T>
-T nan_min(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
-  }
-  return a < b ? a : b;
-}
-
-template <typename T>
-T int_pow(T base, T exp) {
-  if (exp < 0) return base == 1 ? 1 : (base == T(-1) ? ((exp % 2) ? T(-1) : T(1)) : 0);
-  T r = 1;
-  while (exp) {
-    if (exp & 1) r = static_cast<T>(r * base);
-    base = static_cast<T>(base * base);
-    exp >>= 1;
-  }
-  return r;
+template <UnaryOp kOp, typename T>
+void unary_op(const Iteration& it, const Operand& out, const Operand& in, const UnaryArgs<T>& args) {
+  map1<T, T>(it, out, in, [args](T x) { return unary_fn<kOp>(x, args); });
 }
 
 template <typename T>
 Status unary_same(UnaryOp op, const Iteration& it, const Operand& out, const Operand& in, double p0, double p1) {
-  using C = std::conditional_t<std::is_floating_point_v<T>, T, double>;  // compute type for transcendental ops
+  const UnaryArgs<T> args = unary_args<T>(p0, p1);
   switch (op) {
-    case UnaryOp::Neg: map1<T, T>(it, out, in, [](T x) { return static_cast<T>(-x); }); break;
-    case UnaryOp::Exp: map1<T, T>(it, out, in, [](T x) { return static_cast<T>(std::exp(C(x))); }); break;
-    case UnaryOp::Log: map1<T, T>(it, out, in, [](T x) { return static_cast<T>(std::log(C(x))); }); break;
-    case UnaryOp::Sqrt: map1<T, T>(it, out, in, [](T x) { return static_cast<T>(std::sqrt(C(x))); }); break;
-    case UnaryOp::Abs: map1<T, T>(it, out, in, [](T x) { return x < T(0) ? static_cast<T>(-x) : x; }); break;
-    case UnaryOp::Sign:
-      map1<T, T>(it, out, in, [](T x) { return static_cast<T>((T(0) < x) - (x < T(0))); });
+    case UnaryOp::Neg: unary_op<UnaryOp::Neg>(it, out, in, args); break;
+    case UnaryOp::Exp: unary_op<UnaryOp::Exp>(it, out, in, args); break;
+    case UnaryOp::Log: unary_op<UnaryOp::Log>(it, out, in, args); break;
+    case UnaryOp::Sqrt: unary_op<UnaryOp::Sqrt>(it, out, in, args); break;
+    case UnaryOp::Abs: unary_op<UnaryOp::Abs>(it, out, in, args); break;
+    case UnaryOp::Sign: unary_op<UnaryOp::Sign>(it, out, in, args); break;
+    case UnaryOp::Pow:
+      // x·x is what pow(x, 2) rounds to, and it vectorises.
+      if (args.p == ComputeType<T>(2)) map1<T, T>(it, out, in, [](T x) { return static_cast<T>(x * x); });
+      else unary_op<UnaryOp::Pow>(it, out, in, args);
       break;
-    case UnaryOp::Pow: {
-      const C p = static_cast<C>(p0);
-      if (p == C(2)) {
-        map1<T, T>(it, out, in, [](T x) { return static_cast<T>(x * x); });
-      } else {
-        map1<T, T>(it, out, in, [p](T x) { return static_cast<T>(std::pow(C(x), p)); });
-      }
-      break;
-    }
-    case UnaryOp::Clamp: {
-      const T lo = static_cast<T>(p0), hi = static_cast<T>(p1);
-      map1<T, T>(it, out, in, [lo, hi](T x) {
-        if constexpr (std::is_floating_point_v<T>) {
-          if (std::isnan(x)) return x;
-        }
-        return x < lo ? lo : (x > hi ? hi : x);
-      });
-      break;
-    }
-    case UnaryOp::Fill: {
-      const T v = static_cast<T>(p0);
-      map1<T, T>(it, out, out, [v](T) { return v; });
-      break;
-    }
+    case UnaryOp::Clamp: unary_op<UnaryOp::Clamp>(it, out, in, args); break;
+    case UnaryOp::Fill: unary_op<UnaryOp::Fill>(it, out, out, args); break;
     default: return LB_FAIL("unknown unary op code " + std::to_string(static_cast<int>(op)));
   }
   return Status::Ok();
 }
 
+template <BinaryOp kOp, typename T>
+void binary_op(const Iteration& it, const Operand& out, const Operand& a, const Operand& b) {
+  using Out = decltype(binary_fn<kOp>(T{}, T{}));
+  map2<Out, T>(it, out, a, b, [](T x, T y) { return binary_fn<kOp>(x, y); });
+}
+
 template <typename T>
 Status binary_typed(BinaryOp op, const Iteration& it, const Operand& out, const Operand& a, const Operand& b) {
   switch (op) {
-    case BinaryOp::Add: map2<T, T>(it, out, a, b, [](T x, T y) { return static_cast<T>(x + y); }); break;
-    case BinaryOp::Sub: map2<T, T>(it, out, a, b, [](T x, T y) { return static_cast<T>(x - y); }); break;
-    case BinaryOp::Mul: map2<T, T>(it, out, a, b, [](T x, T y) { return static_cast<T>(x * y); }); break;
+    case BinaryOp::Add: binary_op<BinaryOp::Add, T>(it, out, a, b); break;
+    case BinaryOp::Sub: binary_op<BinaryOp::Sub, T>(it, out, a, b); break;
+    case BinaryOp::Mul: binary_op<BinaryOp::Mul, T>(it, out, a, b); break;
     case BinaryOp::Div:
-      if constexpr (std::is_floating_point_v<T>) {
-        map2<T, T>(it, out, a, b, [](T x, T y) { return x / y; });
-      } else {
-        // Integer division by zero is undefined in C++; TypeScript promotes integer div to float.
-        return LB_FAIL("integer division is done in floating point; got an integer div kernel call");
-      }
+      // Integer division by zero is undefined in C++; TypeScript promotes integer div to float.
+      if constexpr (!std::is_floating_point_v<T>) return LB_FAIL("integer division is done in floating point; got an integer div kernel call");
+      else binary_op<BinaryOp::Div, T>(it, out, a, b);
       break;
-    case BinaryOp::Pow:
-      if constexpr (std::is_floating_point_v<T>) {
-        map2<T, T>(it, out, a, b, [](T x, T y) { return static_cast<T>(std::pow(x, y)); });
-      } else {
-        map2<T, T>(it, out, a, b, [](T x, T y) { return int_pow<T>(x, y); });
-      }
-      break;
-    case BinaryOp::Maximum: map2<T, T>(it, out, a, b, nan_max<T>); break;
-    case BinaryOp::Minimum: map2<T, T>(it, out, a, b, nan_min<T>); break;
-    case BinaryOp::Eq: map2<uint8_t, T>(it, out, a, b, [](T x, T y) { return uint8_t(x == y); }); break;
-    case BinaryOp::Ne: map2<uint8_t, T>(it, out, a, b, [](T x, T y) { return uint8_t(x != y); }); break;
-    case BinaryOp::Lt: map2<uint8_t, T>(it, out, a, b, [](T x, T y) { return uint8_t(x < y); }); break;
-    case BinaryOp::Le: map2<uint8_t, T>(it, out, a, b, [](T x, T y) { return uint8_t(x <= y); }); break;
-    case BinaryOp::Gt: map2<uint8_t, T>(it, out, a, b, [](T x, T y) { return uint8_t(x > y); }); break;
-    case BinaryOp::Ge: map2<uint8_t, T>(it, out, a, b, [](T x, T y) { return uint8_t(x >= y); }); break;
+    case BinaryOp::Pow: binary_op<BinaryOp::Pow, T>(it, out, a, b); break;
+    case BinaryOp::Maximum: binary_op<BinaryOp::Maximum, T>(it, out, a, b); break;
+    case BinaryOp::Minimum: binary_op<BinaryOp::Minimum, T>(it, out, a, b); break;
+    case BinaryOp::Eq: binary_op<BinaryOp::Eq, T>(it, out, a, b); break;
+    case BinaryOp::Ne: binary_op<BinaryOp::Ne, T>(it, out, a, b); break;
+    case BinaryOp::Lt: binary_op<BinaryOp::Lt, T>(it, out, a, b); break;
+    case BinaryOp::Le: binary_op<BinaryOp::Le, T>(it, out, a, b); break;
+    case BinaryOp::Gt: binary_op<BinaryOp::Gt, T>(it, out, a, b); break;
+    case BinaryOp::Ge: binary_op<BinaryOp::Ge, T>(it, out, a, b); break;
     default: return LB_FAIL("unknown binary op code " + std::to_string(static_cast<int>(op)));
   }
   return Status::Ok();
