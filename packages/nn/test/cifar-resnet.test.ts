@@ -143,6 +143,7 @@ describe('CIFAR ResNets: forward, backward and init', () => {
     expect(() => new ResNet({ ...spec, stages: [5, 0, 5] })).toThrow(/stages must be positive integers, got \[5, 0, 5\]/);
     expect(() => new ResNet({ ...spec, widths: [16, 32.5, 64] })).toThrow(ArgumentError);
     expect(() => new ResNet({ ...spec, stemWidth: 0 })).toThrow(/stemWidth must be a positive integer, got 0/);
+    expect(() => new ResNet({ ...spec, stem: 'tiny' as 'cifar' })).toThrow(/stem must be 'imagenet' or 'cifar', got tiny/);
     expect(memory().numTensors).toBe(before);
   });
 });

@@ -161,6 +161,9 @@ export class ResNet extends Module {
     if (!Number.isInteger(spec.stemWidth) || spec.stemWidth < 1) {
       throw new ArgumentError(`ResNet: stemWidth must be a positive integer, got ${spec.stemWidth}`);
     }
+    if (spec.stem !== 'imagenet' && spec.stem !== 'cifar') {
+      throw new ArgumentError(`ResNet: stem must be 'imagenet' or 'cifar', got ${String(spec.stem)}`);
+    }
     const { block, stemWidth } = spec;
     const factory: FactoryOptions = { dtype: options.dtype, device: options.device };
     this.inPlanes = stemWidth;
