@@ -68,6 +68,7 @@ constexpr int kWarp = 32;
 constexpr unsigned kMaxThreads = 1024;
 constexpr size_t kSharedLimit = 48 * 1024;  // static shared memory per block, as on every target
 constexpr size_t kGuard = 64 * 1024;        // inaccessible bytes after each buffer
+constexpr size_t kAlign = 256;              // cudaMalloc's alignment
 #if defined(__SANITIZE_ADDRESS__)
 constexpr size_t kStack = 256 * 1024;  // instrumented frames are larger
 #else
@@ -135,11 +136,15 @@ std::string hex(const void* p) {
   return buf;
 }
 
-// Maps `bytes` so that they end against kGuard inaccessible bytes; the start is aligned to
-// the largest power of two up to 256 that divides `bytes`, so a buffer of whole elements
-// ends exactly at the guard and the first element past its end faults.
+// Bytes of a buffer's mapping in use: its size rounded up to CUDA's 256-byte alignment.
+size_t aligned_len(size_t bytes) { return round_up(bytes, kAlign); }
+
+// Maps `bytes` with the 256-byte alignment cudaMalloc guarantees, so that the aligned
+// length ends against kGuard inaccessible bytes. A buffer whose size is a multiple of 256
+// ends exactly at the guard; otherwise the slack up to it (under 256 bytes) stays 0xFF,
+// reads there give NaN, and writes there are found after the launch (check_slack).
 char* map_against_guard(size_t bytes, char** map, size_t* map_len) {
-  const size_t data_len = round_up(bytes, page_size());
+  const size_t data_len = round_up(aligned_len(bytes), page_size());
   *map_len = data_len + kGuard;
   void* m = mmap(nullptr, *map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) return nullptr;
@@ -148,7 +153,19 @@ char* map_against_guard(size_t bytes, char** map, size_t* map_len) {
     munmap(m, *map_len);
     return nullptr;
   }
-  return *map + data_len - bytes;
+  return *map + data_len - aligned_len(bytes);
+}
+
+// The first buffer whose slack a kernel wrote to, described; empty when none.
+std::string check_slack() {
+  for (const auto& [addr, a] : g_allocs) {
+    for (size_t i = a.bytes; i < aligned_len(a.bytes); ++i) {
+      if (static_cast<unsigned char>(a.data[i]) != 0xFF)
+        return "a write " + std::to_string(i - a.bytes) + " bytes past the end of the " + std::to_string(a.bytes) +
+               "-byte device buffer at " + hex(a.data) + " (found in its alignment slack after the launch)";
+    }
+  }
+  return "";
 }
 
 cudaError_t check_stream(cudaStream_t s, const char* call) {
@@ -238,9 +255,7 @@ constexpr int kSharedSlots = 16;
 
 struct Launch {
   const char* kernel;
-  const char* file;
-  int line;
-  dim3 grid, block;
+  dim3 block;
   detail::Body body;
   void* ctx;
   Order order = Order::Forward;
@@ -718,9 +733,6 @@ void launch(const char* kernel, const char* file, int line, dim3 grid, dim3 bloc
   }
   Launch& r = g_run;
   r.kernel = kernel;
-  r.file = file;
-  r.line = line;
-  r.grid = grid;
   r.block = block;
   r.body = body;
   r.ctx = ctx;
@@ -752,6 +764,10 @@ void launch(const char* kernel, const char* file, int line, dim3 grid, dim3 bloc
     r.in_kernel = 0;
   }
   remove_fault_handler();
+  if (!r.failed) {
+    const std::string overrun = check_slack();
+    if (!overrun.empty()) launch_fail(cudaErrorIllegalAddress, overrun + " in kernel " + kernel);
+  }
   if (r.failed) {
     fail(r.code, r.error + " [" + at + "]");
     g_sticky = r.code;
@@ -826,7 +842,7 @@ cudaError_t cudaMalloc(void** ptr, size_t bytes) {
   size_t map_len = 0;
   char* data = lb_emu::map_against_guard(bytes, &map, &map_len);
   if (data == nullptr) return fail(cudaErrorMemoryAllocation, "cudaMalloc of " + std::to_string(bytes) + " bytes");
-  std::memset(data, 0xFF, bytes);
+  std::memset(data, 0xFF, lb_emu::aligned_len(bytes));
   g_allocs[reinterpret_cast<uintptr_t>(data)] = lb_emu::Allocation{data, bytes, map, map_len};
   *ptr = data;
   return cudaSuccess;

@@ -13,10 +13,11 @@
 // reading a lane outside its mask, lanes waiting on each other) fails the launch with a
 // message naming the kernel, block, thread and source line, as cudaErrorLaunchFailure.
 //
-// Memory: cudaMalloc places each buffer so that it ends against an inaccessible guard
-// region and fills it with NaN bytes (0xFF: NaN as float and double, -1 as an integer);
-// an access past the end inside a kernel fails the launch with cudaErrorIllegalAddress,
-// naming the buffer. cudaMemcpy checks its direction against the emulator's own record of
+// Memory: cudaMalloc aligns each buffer to 256 bytes, as CUDA does, and places it so that
+// its 256-byte-rounded end lies against an inaccessible guard region; it fills it with
+// NaN bytes (0xFF: NaN as float and double, -1 as an integer). An access past the guard
+// inside a kernel, or a write into the slack before it, fails the launch with
+// cudaErrorIllegalAddress, naming the buffer. cudaMemcpy checks its direction against the emulator's own record of
 // device buffers. Shared memory is declared with LB_SHARED (cuda.h), one copy per running
 // block, NaN-filled at the start of each block and also placed against a guard region.
 // Streams, cudaMallocAsync and cudaFreeAsync are their synchronous equivalents.

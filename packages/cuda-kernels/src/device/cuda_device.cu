@@ -1,20 +1,14 @@
 // The CUDA device through the CUDA runtime (cudart linked statically). Every call is
 // checked; a failure names the call and the CUDA error string. With no driver or no GPU,
 // cudaGetDeviceCount fails cleanly and cuda_info() reports that error as the reason.
-#include <cuda_runtime.h>
-
 #include <string>
 
+#include "../cuda_emu/cuda.h"
 #include "cuda_device.h"
 
 namespace lb {
 
-static Status cuda_check(cudaError_t err, const char* call, const char* file, int line) {
-  if (err == cudaSuccess) return Status::Ok();
-  return Status::Fail(std::string(call) + " failed: " + cudaGetErrorName(err) + ": " + cudaGetErrorString(err), file,
-                      line);
-}
-#define LB_CUDA(call) cuda_check((call), #call, __FILE__, __LINE__)
+#define LB_CUDA(call) LB_CUDA_CHECK((call), #call " failed")
 
 const CudaInfo& cuda_info() {
   static const CudaInfo info = [] {

@@ -212,8 +212,14 @@ LBT_TEST(emu, device_memory) {
   LBT_CHECK(cudaMalloc(&d, 5 * sizeof(float)) == cudaSuccess, "cudaMalloc");
   const std::vector<float> fresh = lbt::to_host(d, 5);
   for (float v : fresh) LBT_CHECK(std::isnan(v), "cudaMalloc memory is not NaN-filled");
+  LBT_CHECK(reinterpret_cast<uintptr_t>(d) % 256 == 0, "cudaMalloc memory is not 256-byte aligned");
+  // 20 bytes: the write lands in the alignment slack and is found after the launch.
   LB_LAUNCH(1, 1, 0, nullptr, write_one_past)(d, 5);
   lbt::expect_launch_error(cudaErrorIllegalAddress, "0 bytes past the end of the 20-byte device buffer", "write past end");
+  // 256 bytes: the buffer ends at the guard, so the write faults.
+  LBT_CHECK(cudaMalloc(&d, 64 * sizeof(float)) == cudaSuccess, "cudaMalloc");
+  LB_LAUNCH(1, 1, 0, nullptr, write_one_past)(d, 64);
+  lbt::expect_launch_error(cudaErrorIllegalAddress, "0 bytes past the end of the 256-byte device buffer", "write at the guard");
 
   float host[4] = {1, 2, 3, 4};
   LBT_CHECK(cudaMalloc(&d, sizeof host) == cudaSuccess, "cudaMalloc");
