@@ -8,27 +8,15 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 
 import { BatchNormOp, Conv2dOp, DTypeCode, PoolMode, PoolOp, native } from '@largebatch/cuda-kernels';
-import { type Tensor, manualSeed, ones, randn, setNumThreads, zeros } from '@largebatch/tensor';
+import { type Tensor, ones, randn, zeros } from '@largebatch/tensor';
 
 import { type BenchCase, type CaseResult, formatTable, machineInfo, runInterleaved, timeMedian, writeResults } from './lib/harness';
+import { netBenchOptions } from './lib/options';
 import { PythonPeer } from './lib/peer';
 
-const { values } = parseArgs({
-  options: {
-    threads: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '3' },
-    reps: { type: 'string', default: '3' },
-    batch: { type: 'string', default: '128' },
-    nets: { type: 'string', default: 'resnet50,resnet20' },
-  },
-});
-const threads = Number(values.threads);
-const batch = Number(values.batch);
-setNumThreads(threads);
-manualSeed(0);
+const { threads, rounds, reps, batch, nets: selected } = netBenchOptions('resnet50,resnet20');
 
 /** A square convolution of a network: c -> k channels, r x r kernel on h x h planes, used `count` times. */
 interface ConvShape {
@@ -123,7 +111,6 @@ function maxPoolCases(c: number, h: number): BenchCase[] {
   ];
 }
 
-const selected = values.nets.split(',');
 const convCases = selected.flatMap((net) =>
   nets[net]!.flatMap((s) => (['forward', 'backwardData', 'backwardWeight'] as const)
     // A network's first convolution needs no gradient for the images.
@@ -154,7 +141,7 @@ function totals(results: readonly CaseResult[]): Record<string, { oursS: number;
 const peer = new PythonPeer(join(fileURLToPath(new URL('.', import.meta.url)), 'peers', 'conv.py'), threads);
 try {
   const cases = [...convCases, ...otherCases];
-  const results = await runInterleaved(cases, peer, Number(values.rounds), Number(values.reps));
+  const results = await runInterleaved(cases, peer, rounds, reps);
   const sums = totals(results);
   console.log(formatTable(results));
   for (const [net, t] of Object.entries(sums)) {

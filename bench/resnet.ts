@@ -9,28 +9,15 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 
-import { type Tensor, manualSeed, memory, noGrad, rand, randn, setNumThreads, tidy } from '@largebatch/tensor';
+import { type Tensor, memory, noGrad, rand, randn, tidy } from '@largebatch/tensor';
 
-// Imported from the package's source: bench's dependencies predate @largebatch/nn.
-import { type ResNet, crossEntropy, resnet20, resnet50 } from '../packages/nn/src/index';
+import { type ResNet, crossEntropy, resnet20, resnet50 } from '@largebatch/nn';
 import { type BenchCase, type CaseResult, machineInfo, runInterleaved, timeMedian, writeResults } from './lib/harness';
+import { netBenchOptions } from './lib/options';
 import { PythonPeer } from './lib/peer';
 
-const { values } = parseArgs({
-  options: {
-    threads: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '3' },
-    reps: { type: 'string', default: '3' },
-    batch: { type: 'string', default: '128' },
-    nets: { type: 'string', default: 'resnet20,resnet50' },
-  },
-});
-const threads = Number(values.threads);
-const batch = Number(values.batch);
-setNumThreads(threads);
-manualSeed(0);
+const { threads, rounds, reps, batch, nets: selected } = netBenchOptions('resnet20,resnet50');
 
 const makers: Record<string, () => ResNet> = {
   resnet20: () => resnet20({ numClasses: 10 }),
@@ -77,10 +64,10 @@ function table(results: readonly CaseResult[]): string {
 
 const peer = new PythonPeer(join(fileURLToPath(new URL('.', import.meta.url)), 'peers', 'resnet.py'), threads);
 try {
-  const cases = values.nets.split(',').flatMap(netCases);
+  const cases = selected.flatMap(netCases);
   const tensorsBefore = memory().numTensors;
   const loadBefore = loadavg();
-  const results = await runInterleaved(cases, peer, Number(values.rounds), Number(values.reps));
+  const results = await runInterleaved(cases, peer, rounds, reps);
   const loadAfter = loadavg();
   // A timed step that leaked tensors would also have been timed unfairly (growing memory).
   if (memory().numTensors !== tensorsBefore) throw new Error(`leak: ${memory().numTensors - tensorsBefore} tensors after the runs`);

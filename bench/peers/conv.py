@@ -10,12 +10,11 @@ mask, native_batch_norm_backward, max_pool2d_with_indices_backward), as the auto
 does, so each times the one kernel. argv[1]: the thread count (torch.set_num_threads).
 """
 import json
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+from serve import median_seconds, serve
 
 torch.set_num_threads(int(sys.argv[1]))
 torch.manual_seed(0)
@@ -65,20 +64,4 @@ def function(req):
     return cache[key]
 
 
-def measure(req):
-    fn = function(req)
-    with torch.no_grad():
-        fn()
-        samples = []
-        for _ in range(req["reps"]):
-            t0 = time.perf_counter()
-            fn()
-            samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
-
-
-for line in sys.stdin:
-    try:
-        print(json.dumps({"seconds": measure(json.loads(line))}), flush=True)
-    except Exception as exc:  # report to the harness instead of dying silently
-        print(json.dumps({"error": repr(exc)}), flush=True)
+serve(lambda req: {"seconds": median_seconds(function(req), req["reps"])})

@@ -12,13 +12,11 @@ Answer: {"seconds": median seconds of one step over k timed steps after one warm
 argv[1]: the thread count (torch.set_num_threads), matched to ours.
 Parameters and gradients are created once (seeded); every optimizer steps the same tensors.
 """
-import json
-import statistics
 import sys
-import time
 
 import torch
 import torchvision
+from serve import median_seconds, serve
 
 torch.set_num_threads(int(sys.argv[1]))
 torch.manual_seed(0)
@@ -83,24 +81,10 @@ def stepper(req):
     return STEPPERS[key]
 
 
-def measure(req):
-    step = stepper(req)
-    with torch.no_grad():
-        step()
-        samples = []
-        for _ in range(req["reps"]):
-            t0 = time.perf_counter()
-            step()
-            samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+def answer(req):
+    if req["op"] == "shapes":
+        return {"shapes": [list(p.shape) for p in PARAMS]}
+    return {"seconds": median_seconds(stepper(req), req["reps"])}
 
 
-for line in sys.stdin:
-    try:
-        req = json.loads(line)
-        if req["op"] == "shapes":
-            print(json.dumps({"shapes": [list(p.shape) for p in PARAMS]}), flush=True)
-        else:
-            print(json.dumps({"seconds": measure(req)}), flush=True)
-    except Exception as exc:  # report to the harness instead of dying silently
-        print(json.dumps({"error": repr(exc)}), flush=True)
+serve(answer)

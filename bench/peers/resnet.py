@@ -9,17 +9,15 @@ The nets are the PyTorch definitions the parity fixtures of @largebatch/nn use
 with 1x1 projection shortcuts), 10 classes, default initialisation.
 argv[1]: the thread count (torch.set_num_threads), matched to ours.
 """
-import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "packages", "nn", "test", "fixtures"))
 from make_fixtures import reference_model  # noqa: E402
+from serve import median_seconds, serve  # noqa: E402
 
 torch.set_num_threads(int(sys.argv[1]))
 torch.manual_seed(0)
@@ -47,19 +45,4 @@ def runner(req):
     return cache[key]
 
 
-def measure(req):
-    fn = runner(req)
-    fn()
-    samples = []
-    for _ in range(req["reps"]):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
-
-
-for line in sys.stdin:
-    try:
-        print(json.dumps({"seconds": measure(json.loads(line))}), flush=True)
-    except Exception as exc:  # report to the harness instead of dying silently
-        print(json.dumps({"error": repr(exc)}), flush=True)
+serve(lambda req: {"seconds": median_seconds(runner(req), req["reps"], no_grad=False)})

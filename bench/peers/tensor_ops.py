@@ -4,12 +4,10 @@ Request: {"op": "add"|"mul"|"exp"|"sum"|"matmul", "n": size, "reps": k}
 Answer:  {"seconds": median seconds of one run over k timed runs after one warm-up}
 argv[1]: the thread count (torch.set_num_threads), matched to ours.
 """
-import json
-import statistics
 import sys
-import time
 
 import torch
+from serve import median_seconds, serve
 
 torch.set_num_threads(int(sys.argv[1]))
 torch.manual_seed(0)
@@ -39,18 +37,7 @@ OPS = {
 def measure(req):
     a, b = inputs(req["op"], req["n"])
     fn = OPS[req["op"]]
-    with torch.no_grad():
-        fn(a, b)
-        samples = []
-        for _ in range(req["reps"]):
-            t0 = time.perf_counter()
-            fn(a, b)
-            samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+    return median_seconds(lambda: fn(a, b), req["reps"])
 
 
-for line in sys.stdin:
-    try:
-        print(json.dumps({"seconds": measure(json.loads(line))}), flush=True)
-    except Exception as exc:  # report to the harness instead of dying silently
-        print(json.dumps({"error": repr(exc)}), flush=True)
+serve(lambda req: {"seconds": measure(req)})

@@ -1,0 +1,32 @@
+"""The peer side of bench/lib/peer.ts, shared by every peer script: answer one JSON request
+per stdin line with one JSON line, and time a function as the median of k runs after one
+warm-up run.
+"""
+import contextlib
+import json
+import statistics
+import sys
+import time
+
+import torch
+
+
+def median_seconds(fn, reps, no_grad=True):
+    """Median seconds of one call of fn over `reps` timed calls, after one untimed call."""
+    with torch.no_grad() if no_grad else contextlib.nullcontext():
+        fn()
+        samples = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def serve(answer):
+    """Calls answer(request) for each request line; an exception is reported, not fatal."""
+    for line in sys.stdin:
+        try:
+            print(json.dumps(answer(json.loads(line))), flush=True)
+        except Exception as exc:  # report to the harness instead of dying silently
+            print(json.dumps({"error": repr(exc)}), flush=True)
