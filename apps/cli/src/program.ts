@@ -15,7 +15,7 @@ import { plotCommand } from './commands/plot';
 import { parseList, sweepCommand } from './commands/sweep';
 import { trainCommand } from './commands/train';
 import type { RawConfig } from './config/resolve';
-import { DEVICES, KEYS, LARS_VARIANTS, MODELS, OPTIMIZERS, flagOf, parseValue, specOf } from './config/schema';
+import { DEVICES, KEYS, LARS_VARIANTS, MODELS, OPTIMIZERS, flagOf, parseValue } from './config/schema';
 import { CliError } from './errors';
 import { consoleReporter, type Reporter } from './train/reporter';
 
@@ -44,7 +44,9 @@ function trainFlags(opts: Record<string, unknown>): RawConfig {
   return out;
 }
 
-const typed = <T>(key: string, flag: string) => (value: string) => parseValue(specOf(key)!, value, flag) as T;
+/** A commander parser for an integer flag outside the training keys: `--steps`, `--threads` … */
+const integer = (flag: string, min: number) => (value: string) =>
+  parseValue({ key: 'epochs', kind: { type: 'int', min }, help: '' }, value, flag) as number;
 
 /** The program; `reporter` receives everything the commands print. */
 export function buildProgram(reporter: Reporter): Command {
@@ -62,7 +64,7 @@ export function buildProgram(reporter: Reporter): Command {
   program.command('eval').description("the study's val: a run's best-accuracy history, then its checkpoint's test accuracy and loss")
     .requiredOption('--run <dir>', 'the run directory')
     .addOption(new Option('--checkpoint <which>', 'which checkpoint').choices(['best', 'last']).default('best'))
-    .option('--threads <n>', 'CPU threads', typed<number>('threads', '--threads'))
+    .option('--threads <n>', 'CPU threads', integer('--threads', 1))
     .addOption(new Option('--device <device>', 'cpu or cuda').choices([...DEVICES]))
     .action(async (opts: { run: string; checkpoint: 'best' | 'last'; threads?: number; device?: 'cpu' | 'cuda' }) => {
       await evalCommand(opts, reporter);
@@ -98,13 +100,13 @@ export function buildProgram(reporter: Reporter): Command {
 
   program.command('bench').description('training-step throughput on random batches')
     .addOption(new Option('--model <name>', 'network').choices([...MODELS]).default('resnet50'))
-    .option('--batch-size <n>', 'images per step', typed<number>('batchSize', '--batch-size'), 128)
+    .option('--batch-size <n>', 'images per step', integer('--batch-size', 1), 128)
     .addOption(new Option('--optimizer <name>', 'sgd or lars').choices([...OPTIMIZERS]).default('lars'))
     .addOption(new Option('--lars-variant <form>', 'LARS form').choices([...LARS_VARIANTS]).default('paper'))
-    .option('--steps <n>', 'timed steps', typed<number>('epochs', '--steps'), 5)
-    .option('--warmup-steps <n>', 'untimed steps first', (v: string) => parseValue({ key: 'warmupEpochs', kind: { type: 'int', min: 0 }, help: '' }, v, '--warmup-steps') as number, 1)
-    .option('--threads <n>', 'CPU threads', typed<number>('threads', '--threads'))
-    .option('--num-classes <n>', 'classifier outputs', typed<number>('epochs', '--num-classes'), 10)
+    .option('--steps <n>', 'timed steps', integer('--steps', 1), 5)
+    .option('--warmup-steps <n>', 'untimed steps first', integer('--warmup-steps', 0), 1)
+    .option('--threads <n>', 'CPU threads', integer('--threads', 1))
+    .option('--num-classes <n>', 'classifier outputs', integer('--num-classes', 1), 10)
     .addOption(new Option('--device <device>', 'cpu or cuda').choices([...DEVICES]).default('cpu'))
     .option('--json', 'end with one JSON line of the results')
     .action((opts: { model: (typeof MODELS)[number]; batchSize: number; optimizer: 'sgd' | 'lars'; larsVariant: 'paper' | 'study'; steps: number; warmupSteps: number; threads?: number; numClasses: number; device: 'cpu' | 'cuda'; json?: boolean }) => {

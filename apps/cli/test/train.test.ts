@@ -84,6 +84,8 @@ describe('largebatch train', () => {
     expect(sha(join(parts, 'checkpoints/last/model.safetensors'))).toBe(sha(join(whole, 'checkpoints/last/model.safetensors')));
     expect(sha(join(parts, 'checkpoints/last/optimizer.safetensors'))).toBe(sha(join(whole, 'checkpoints/last/optimizer.safetensors')));
     expect(timeless(metricsOf(parts))).toEqual(timeless(metricsOf(whole)));
+    // The extension is recorded: a later resume without --epochs finds the run complete.
+    expect(JSON.parse(readFileSync(join(parts, 'config.json'), 'utf8')).config.epochs).toBe(3);
   });
 
   it('survives kill -9 in the middle of a checkpoint write, and the resumed run ends as an uninterrupted one', async () => {

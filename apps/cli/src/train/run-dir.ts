@@ -76,6 +76,11 @@ export function startRunDir(dir: string, config: TrainConfig, dataset: string, n
   writeJsonAtomic(join(dir, 'config.json'), record);
 }
 
+/** Records a resumed run's configuration (a longer --epochs, other threads) in its config.json. */
+export function updateRunConfig(dir: string, config: TrainConfig): void {
+  writeJsonAtomic(join(dir, 'config.json'), { ...readRunRecord(dir), config });
+}
+
 /** Reads a run's config.json; a missing or broken one is a one-line error. */
 export function readRunRecord(dir: string): RunRecord {
   const path = join(dir, 'config.json');

@@ -20,7 +20,7 @@ import { evaluate } from './evaluate';
 import { buildModel } from './model';
 import { buildOptimizer } from './optimizer';
 import { type EpochMetrics, type Reporter, formatEpoch } from './reporter';
-import { startRunDir, writeHistory, writeMetrics } from './run-dir';
+import { startRunDir, updateRunConfig, writeHistory, writeMetrics } from './run-dir';
 import { lrSchedule } from './schedule';
 
 export interface TrainResult {
@@ -76,6 +76,7 @@ export async function train(config: TrainConfig, runDir: string, reporter: Repor
       optimizer.loadStateDict(checkpoint.optimizer);
       setRngState(checkpoint.state.rng);
       ({ metrics, history } = checkpoint.state);
+      updateRunConfig(runDir, config);
       reporter.line(`resuming ${runDir} after epoch ${checkpoint.state.epochsDone} of ${config.epochs}`);
     } else {
       startRunDir(runDir, config, data.name, numClasses);
