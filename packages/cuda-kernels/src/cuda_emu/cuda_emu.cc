@@ -262,7 +262,7 @@ struct Launch {
   uint64_t seed = 0;
   uint64_t rng = 0;
   std::vector<Thread> threads;
-  std::vector<unsigned> block_order, thread_order;
+  std::vector<unsigned> block_order, warp_order, thread_order;
   int count = 0;  // threads per block
   Thread* cur = nullptr;
   void* sched_sp = nullptr;
@@ -542,17 +542,28 @@ bool run_block() {
     t.state = State::Ready;
     init_fiber(i);
   }
-  std::vector<unsigned>& perm = g_run.thread_order;
+  const unsigned warps = (n + kWarp - 1) / kWarp;
+  std::vector<unsigned>& warp_order = g_run.warp_order;
+  std::vector<unsigned>& lane_order = g_run.thread_order;
   for (;;) {
-    bool ran = true;
-    while (ran) {  // passes until no thread is ready
-      ran = false;
-      order_indices(perm, n);
-      for (unsigned i : perm) {
-        if (g_run.threads[i].state != State::Ready) continue;
-        run_fiber(g_run.threads[i]);
-        ran = true;
-        if (g_run.failed) return false;
+    // Each warp in turn runs as far as it can before the next starts, as warps may on a
+    // GPU: a warp gets past its shuffles to the next barrier while others have not begun,
+    // which exposes data one warp reads after another warp overwrites it. Only a barrier
+    // release makes threads of another warp ready again.
+    order_indices(warp_order, warps);
+    for (unsigned w : warp_order) {
+      const unsigned lanes = std::min<unsigned>(kWarp, n - w * kWarp);
+      bool ran = true;
+      while (ran) {  // passes over the warp's lanes until none is ready
+        ran = false;
+        order_indices(lane_order, lanes);
+        for (unsigned l : lane_order) {
+          Thread& t = g_run.threads[w * kWarp + l];
+          if (t.state != State::Ready) continue;
+          run_fiber(t);
+          ran = true;
+          if (g_run.failed) return false;
+        }
       }
     }
     unsigned done = 0, at_barrier = 0;

@@ -6,7 +6,8 @@
 // thread of a block is a fiber with its own small stack (cuda_emu.cc), run until it
 // reaches a barrier, a warp operation or its end. __syncthreads is a counting barrier;
 // warp shuffles and votes exchange values between the 32 lanes of a warp once every lane
-// named in the mask has arrived. Blocks and threads run in forward, reverse or random
+// named in the mask has arrived. Between barriers, each warp in turn runs as far as it
+// can before the next starts. Blocks, warps and lanes run in forward, reverse or random
 // order (set_schedule, or LB_EMU_ORDER=forward|reverse|random and LB_EMU_SEED), so a
 // missing barrier shows up as a wrong result in some order. Misuse that hardware would
 // turn into a hang or undefined values (a barrier reached by part of a block, a shuffle

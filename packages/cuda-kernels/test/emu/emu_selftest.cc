@@ -1,10 +1,11 @@
-// Self-tests of the CUDA emulation (src/cuda_emu): a tiled shared-memory SGEMM and a
-// warp-shuffle block reduction give the right results under every schedule; shuffles,
-// votes, atomics, indices and schedules behave as CUDA defines them; and the mistakes it
-// exists to catch are caught: a missing barrier, a partial-tile read past a buffer, a bad
-// shuffle mask, an un-zeroed shared accumulator, a barrier only part of a block reaches,
-// a shared-memory overflow, wrong memcpy directions (suite emu_faults; its shared-memory
-// overflow is reported by UBSan first in the sanitizer build, which therefore skips it).
+// Self-tests of the CUDA emulation (src/cuda_emu). Suite emu: a tiled shared-memory SGEMM
+// and warp-shuffle block reductions give the right results under every schedule; shuffles,
+// votes, atomics, indices, schedules and device memory behave as CUDA defines them. Suite
+// emu_faults: the mistakes the emulation exists to catch are caught: missing barriers (in
+// the SGEMM tile loop; between two uses of one shared array), a partial-tile read past a
+// buffer, a bad shuffle mask, an un-zeroed shared accumulator, a barrier only part of a
+// block reaches, a divergent shuffle, a shared-memory overflow, a bad launch configuration.
+// (In the sanitizer build UBSan reports that overflow first; test:sanitize expects it.)
 // Run: lb_emu_tests emu emu_faults.
 #include <cmath>
 #include <numeric>
@@ -162,6 +163,57 @@ LBT_TEST(emu_faults, unzeroed_shared_accumulator) {
     const double err = run_sum(block_sum<0xffffffffu, false>, 1000, 2, 64);
     lbt::expect_launch_ok("un-zeroed accumulator " + s);
     LBT_CHECK(!(err < 1e-3), "an un-zeroed shared accumulator gave a right answer under " + s);
+  });
+}
+
+// Two block sums in a row through one shared array; every thread writes both totals.
+// Without the barrier after the first, a warp that runs ahead overwrites the array while
+// other warps still have to read it.
+template <bool kBarrier>
+__global__ void two_sums(const float* x, float* out) {
+  LB_SHARED(float, parts, [32]);
+  const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  for (unsigned round = 0; round < 2; ++round) {
+    float v = x[round * blockDim.x + threadIdx.x];
+    for (int d = 16; d > 0; d /= 2) v += __shfl_xor_sync(0xffffffffu, v, d);
+    if (lane == 0) parts[warp] = v;
+    __syncthreads();
+    v = lane < blockDim.x / 32 ? parts[lane] : 0.0f;
+    for (int d = 16; d > 0; d /= 2) v += __shfl_xor_sync(0xffffffffu, v, d);
+    out[threadIdx.x * 2 + round] = v;
+    if (kBarrier) __syncthreads();
+  }
+}
+
+// The largest error of any thread's two totals.
+double run_two_sums(void (*kernel)(const float*, float*)) {
+  const int threads = 128;
+  const std::vector<float> x = lbt::random_floats(2 * threads, 4, 0.5f, 1.5f);
+  const double want[2] = {std::accumulate(x.begin(), x.begin() + threads, 0.0),
+                          std::accumulate(x.begin() + threads, x.end(), 0.0)};
+  float* dx = lbt::to_device(x);
+  float* dout = lbt::to_device(std::vector<float>(2 * threads));
+  LB_LAUNCH(1, threads, 0, nullptr, kernel)(dx, dout);
+  lbt::expect_launch_ok("two_sums");
+  const std::vector<float> out = lbt::to_host(dout, 2 * threads);
+  double worst = 0;
+  for (int i = 0; i < 2 * threads; ++i) worst = std::fmax(worst, std::fabs(out[i] - want[i % 2]) / want[i % 2]);
+  cudaFree(dx);
+  cudaFree(dout);
+  return worst;
+}
+
+LBT_TEST(emu, shared_array_reused_after_barrier) {
+  lbt::for_each_schedule([](const std::string& s) {
+    const double err = run_two_sums(two_sums<true>);
+    LBT_CHECK(err < 1e-5, "two block sums under " + s + ": relative error " + std::to_string(err));
+  });
+}
+
+LBT_TEST(emu_faults, shared_array_reused_without_barrier_is_wrong) {
+  lbt::for_each_schedule([](const std::string& s) {
+    const double err = run_two_sums(two_sums<false>);
+    LBT_CHECK(!(err < 1e-3), "reusing a shared array without a barrier gave a right answer under " + s);
   });
 }
 
