@@ -81,7 +81,7 @@ export async function train(config: TrainConfig, runDir: string, reporter: Repor
     } else {
       startRunDir(runDir, config, data.name, numClasses);
       reporter.line(`training ${config.model} (${numClasses} classes) on ${data.name} (${data.train.length} train / ${data.test.length} test images), `
-        + `${config.optimizer}${config.optimizer === 'lars' ? ` '${config.larsVariant}'` : ''}, batch ${config.batchSize}, ${config.epochs} epochs, ${runDir}`);
+        + `${config.optimizer}${config.optimizer === 'lars' ? ` '${config.larsVariant}'` : ''}, batch ${config.batchSize}, ${config.epochs} epoch${config.epochs === 1 ? '' : 's'}, ${runDir}`);
     }
     // Rewritten from the checkpoint's copy: a crash after the checkpoint but before these
     // files were replaced leaves them one epoch behind (or ahead); the checkpoint wins.
