@@ -15,7 +15,7 @@ import { plotCommand } from './commands/plot';
 import { parseList, sweepCommand } from './commands/sweep';
 import { trainCommand } from './commands/train';
 import type { RawConfig } from './config/resolve';
-import { DEVICES, KEYS, LARS_VARIANTS, MODELS, OPTIMIZERS, flagOf, parseValue } from './config/schema';
+import { DEFAULTS, DEVICES, KEYS, LARS_VARIANTS, MODELS, OPTIMIZERS, flagOf, parseValue } from './config/schema';
 import { CliError } from './errors';
 import { consoleReporter, type Reporter } from './train/reporter';
 
@@ -31,7 +31,8 @@ function withTrainOptions(cmd: Command): Command {
       cmd.option(`--no-${flag.slice(2)}`, `not ${flag}`);
     } else {
       const values = spec.kind.type === 'enum' ? ` (${spec.kind.values.join(' | ')})` : '';
-      cmd.option(`${flag} <value>`, `${spec.help}${values}`);
+      const fallback = DEFAULTS[spec.key];
+      cmd.option(`${flag} <value>`, `${spec.help}${values}${fallback === null ? '' : `; default ${String(fallback)}`}`);
     }
   }
   return cmd.option('--config <file>', 'a YAML or JSON file of config keys (camelCase, as in config.json); flags override it');
