@@ -683,8 +683,8 @@ void remove_fault_handler() {
 void schedule_from_env() {
   if (g_schedule_from_env) return;
   g_schedule_from_env = true;
-  const char* order = std::getenv("LB_EMU_ORDER");
-  const char* seed = std::getenv("LB_EMU_SEED");
+  const char* order = std::getenv("LARGEBATCH_EMU_ORDER");
+  const char* seed = std::getenv("LARGEBATCH_EMU_SEED");
   if (order && std::strcmp(order, "reverse") == 0) g_run.order = Order::Reverse;
   if (order && std::strcmp(order, "random") == 0) g_run.order = Order::Random;
   if (seed) g_run.seed = std::strtoull(seed, nullptr, 10);

@@ -8,18 +8,19 @@
 // warp shuffles and votes exchange values between the 32 lanes of a warp once every lane
 // named in the mask has arrived. Between barriers, each warp in turn runs as far as it
 // can before the next starts. Blocks, warps and lanes run in forward, reverse or random
-// order (set_schedule, or LB_EMU_ORDER=forward|reverse|random and LB_EMU_SEED), so a
-// missing barrier shows up as a wrong result in some order. Misuse that hardware would
-// turn into a hang or undefined values (a barrier reached by part of a block, a shuffle
-// reading a lane outside its mask, lanes waiting on each other) fails the launch with a
-// message naming the kernel, block, thread and source line, as cudaErrorLaunchFailure.
+// order (set_schedule, or LARGEBATCH_EMU_ORDER=forward|reverse|random and
+// LARGEBATCH_EMU_SEED), so a missing barrier shows up as a wrong result in some order.
+// Misuse that hardware would turn into a hang or undefined values (a barrier reached by
+// part of a block, a shuffle reading a lane outside its mask, lanes waiting on each
+// other) fails the launch with a message naming the kernel, block, thread and source
+// line, as cudaErrorLaunchFailure.
 //
 // Memory: cudaMalloc aligns each buffer to 256 bytes, as CUDA does, and places it so that
 // its 256-byte-rounded end lies against an inaccessible guard region; it fills it with
 // NaN bytes (0xFF: NaN as float and double, -1 as an integer). An access past the guard
 // inside a kernel, or a write into the slack before it, fails the launch with
-// cudaErrorIllegalAddress, naming the buffer. cudaMemcpy checks its direction against the emulator's own record of
-// device buffers. Shared memory is declared with LB_SHARED (cuda.h), one copy per running
+// cudaErrorIllegalAddress, naming the buffer. cudaMemcpy checks its direction against
+// the emulator's own record of device buffers. Shared memory is declared with LB_SHARED (cuda.h), one copy per running
 // block, NaN-filled at the start of each block and also placed against a guard region.
 // Streams, cudaMallocAsync and cudaFreeAsync are their synchronous equivalents.
 //
