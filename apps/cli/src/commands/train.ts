@@ -15,15 +15,17 @@ const RESUMABLE_KEYS = ['epochs', 'threads', 'device', 'dataDir'] as const;
 /** The configuration of a run being resumed: its config.json, with the few keys allowed to change. */
 export function resumedConfig(dir: string, flags: RawConfig, configFile?: string): TrainConfig {
   if (configFile !== undefined) throw new CliError('--config cannot be used with --resume: the run keeps its own config.json', 2);
-  const config = { ...readRunRecord(dir).config };
+  const record = readRunRecord(dir);
+  const changes: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(flags)) {
     if (value === undefined) continue;
     if (!(RESUMABLE_KEYS as readonly string[]).includes(key)) {
       throw new CliError(`${flagOf(key)} cannot be changed when resuming ${dir} (only ${RESUMABLE_KEYS.map(flagOf).join(', ')} can)`, 2);
     }
-    (config as Record<string, unknown>)[key] = parseValue(specOf(key)!, value, flagOf(key));
+    changes[key] = parseValue(specOf(key)!, value, flagOf(key));
   }
-  return config;
+  // The data the run started on: 'auto' must not switch to a CIFAR-10 that appeared since.
+  return { ...record.config, dataset: record.dataset as TrainConfig['dataset'], ...changes };
 }
 
 /** Runs `train` with the command line's values; returns the run's result. */
