@@ -127,4 +127,18 @@ describe('convnet bindings', () => {
     );
     expect(read(dx, 4)).toEqual([7, 7, 7, 7]);
   });
+
+  it('name the first bad max-pool index when the check is split over threads', () => {
+    // 40000 planes of 2x2 pooled to 1x1: 40000 indices, checked in several parallel chunks.
+    const planes = 40000;
+    const indices = new Array<number>(planes).fill(3);
+    indices[39000] = 9;
+    indices[20001] = 4;
+    const dx = f32(new Array<number>(4 * planes).fill(7));
+    const shape = [planes, 2, 2, 1, 1, 2, 2, 2, 2, 0, 0];
+    expect(() => native.pool2d(PoolOp.backward, PoolMode.max, F32, shape, [f32(planes), i32(indices), dx], [0, 0, 0])).toThrow(
+      /index 4 at position 20001 is outside a plane of 4/,
+    );
+    expect(read(dx, 8)).toEqual([7, 7, 7, 7, 7, 7, 7, 7]);
+  });
 });

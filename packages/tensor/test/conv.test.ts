@@ -75,6 +75,9 @@ const geometries: [string, Geometry][] = [
   ['3x3 dilation 2 pad 2', { x: [3, 5, 11, 13], w: [6, 5, 3, 3], padding: [2, 2], dilation: [2, 2] }],
   ['non-square: 3x5 kernel, stride [2, 1], padding [1, 3], dilation [1, 2]', { x: [3, 4, 9, 12], w: [5, 4, 3, 5], stride: [2, 1], padding: [1, 3], dilation: [1, 2] }],
   ['kernel exactly the padded input', { x: [1, 3, 4, 5], w: [2, 3, 6, 7], padding: [1, 1] }],
+  ['3x3 pad 1 on 1x1 planes (only the centre tap reads pixels)', { x: [3, 6, 1, 1], w: [5, 6, 3, 3], padding: [1, 1] }],
+  ['3x3 stride 2 pad 1 on 2x2 planes (4 of 9 taps read pixels)', { x: [2, 5, 2, 2], w: [7, 5, 3, 3], stride: [2, 2], padding: [1, 1] }],
+  ['1x1 stride 2 pad 1 on 1x1 planes (every output reads padding only)', { x: [2, 3, 1, 1], w: [4, 3, 1, 1], stride: [2, 2], padding: [1, 1] }],
 ];
 
 function checkAgainstReference(dtype: DType, g: Geometry, withBias: boolean): void {

@@ -18,6 +18,7 @@
 #include <new>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "../../core/thread_pool.h"
 #include "../gemm/gemm.h"
@@ -43,19 +44,64 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, in
   dgemm(ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
 }
 
-// Sizes derived from the shape.
+// Output positions o in [0, count) whose input index o*stride + offset lies in [0, size).
+struct Run {
+  int64_t lo, hi;
+};
+
+int64_t first_reaching(int64_t bound, int64_t offset, int64_t stride, int64_t count) {
+  const int64_t need = bound - offset;
+  return std::min(need <= 0 ? 0 : ceil_div(need, stride), count);
+}
+
+Run valid_run(int64_t offset, int64_t stride, int64_t size, int64_t count) {
+  const int64_t lo = first_reaching(0, offset, stride, count);
+  return {lo, std::max(lo, first_reaching(size, offset, stride, count))};
+}
+
+// The input row and column offsets of kernel position (r, s), and where they stay inside.
+struct Tap {
+  int64_t h_off, w_off;
+  Run ps, qs;
+  bool live() const { return ps.lo < ps.hi && qs.lo < qs.hi; }
+};
+
+Tap tap_of(const Conv2dShape& s, int64_t r, int64_t kx) {
+  Tap t{};
+  t.h_off = r * s.dil_h - s.pad_h;
+  t.w_off = kx * s.dil_w - s.pad_w;
+  t.ps = valid_run(t.h_off, s.stride_h, s.h, s.p);
+  t.qs = valid_run(t.w_off, s.stride_w, s.w, s.q);
+  return t;
+}
+
+// Sizes derived from the shape. Only live taps (kernel positions that read at least one
+// input pixel for some output) enter the GEMMs: on small planes most taps read padding
+// only (a 3x3 convolution of 1x1 planes has one live tap of 9), and their weights neither
+// contribute to y nor get a gradient.
 struct Geometry {
-  int64_t cg, kg;  // channels per group, in and out
-  int64_t rs, crs;  // kernel positions, and rows of col (Cg*R*S)
+  int64_t cg, kg;   // channels per group, in and out
+  int64_t rs, crs;  // live kernel positions, and rows of col (Cg * live positions)
   int64_t hw, pq;   // input and output plane sizes
   bool pointwise;   // 1x1, stride 1, no padding: col of one image is x itself
+  bool all_live;    // every kernel position is live: the weights serve the GEMMs as they are
+  std::vector<Tap> taps;     // the live taps, in (r, s) order
+  std::vector<int64_t> pos;  // their kernel positions r*S + s
 };
 
 Geometry geometry_of(const Conv2dShape& s) {
   Geometry g{};
   g.cg = s.c / s.groups;
   g.kg = s.k / s.groups;
-  g.rs = s.r * s.s;
+  for (int64_t r = 0; r < s.r; ++r)
+    for (int64_t kx = 0; kx < s.s; ++kx) {
+      const Tap t = tap_of(s, r, kx);
+      if (!t.live()) continue;
+      g.taps.push_back(t);
+      g.pos.push_back(r * s.s + kx);
+    }
+  g.rs = static_cast<int64_t>(g.taps.size());
+  g.all_live = g.rs == s.r * s.s;
   g.crs = g.cg * g.rs;
   g.hw = s.h * s.w;
   g.pq = s.p * s.q;
@@ -73,7 +119,7 @@ Split split_batch(const Conv2dShape& s, const Geometry& g) {
   const int64_t threads = num_threads();
   int64_t per = ceil_div(kTargetColumns, g.pq);
   per = std::min(per, ceil_div(s.n, threads));  // a chunk for every thread where the batch allows
-  per = std::min(per, kMaxColElements / (g.crs * g.pq));
+  per = std::min(per, kMaxColElements / std::max<int64_t>(1, g.crs * g.pq));  // crs is 0 without live taps
   per = std::max<int64_t>(per, 1);
   const int64_t chunks = ceil_div(s.n, per);
   return {per, chunks, std::min(threads, chunks)};
@@ -95,45 +141,15 @@ Status allocate(int64_t count, std::unique_ptr<T[]>* out) {
   return Status::Ok();
 }
 
-// Output positions o in [0, count) whose input index o*stride + offset lies in [0, size).
-struct Run {
-  int64_t lo, hi;
-};
-
-int64_t first_reaching(int64_t bound, int64_t offset, int64_t stride, int64_t count) {
-  const int64_t need = bound - offset;
-  return std::min(need <= 0 ? 0 : ceil_div(need, stride), count);
-}
-
-Run valid_run(int64_t offset, int64_t stride, int64_t size, int64_t count) {
-  const int64_t lo = first_reaching(0, offset, stride, count);
-  return {lo, std::max(lo, first_reaching(size, offset, stride, count))};
-}
-
-// The input row and column offsets of kernel position (r, s), and where they stay inside.
-struct Tap {
-  int64_t h_off, w_off;
-  Run ps, qs;
-};
-
-Tap tap_of(const Conv2dShape& s, int64_t r, int64_t kx) {
-  Tap t{};
-  t.h_off = r * s.dil_h - s.pad_h;
-  t.w_off = kx * s.dil_w - s.pad_w;
-  t.ps = valid_run(t.h_off, s.stride_h, s.h, s.p);
-  t.qs = valid_run(t.w_off, s.stride_w, s.w, s.q);
-  return t;
-}
-
-// col[(c*R + r)*S + s][i*PQ + p*Q + q] = x_i[c, p*sh + h_off, q*sw + w_off] (0 outside),
-// for nb images from x (channel 0 of the group in the chunk's first image).
+// col[c*L + t][i*PQ + p*Q + q] = x_i[c, p*sh + h_off, q*sw + w_off] (0 outside), for the
+// L live taps t, for nb images from x (channel 0 of the group in the chunk's first image).
 template <typename T>
 void im2col(const Conv2dShape& s, const Geometry& g, const T* x, int64_t nb, T* col) {
   const int64_t ld = nb * g.pq;
   parallel_for(g.crs, std::max<int64_t>(1, 8192 / ld), [&](int64_t row0, int64_t row1) {
     for (int64_t row = row0; row < row1; ++row) {
       const int64_t c = row / g.rs;
-      const Tap t = tap_of(s, (row / s.s) % s.r, row % s.s);
+      const Tap& t = g.taps[row % g.rs];
       for (int64_t i = 0; i < nb; ++i) {
         const T* plane = x + (i * s.c + c) * g.hw;
         T* dst = col + row * ld + i * g.pq;
@@ -160,11 +176,11 @@ void im2col(const Conv2dShape& s, const Geometry& g, const T* x, int64_t nb, T* 
 template <typename T>
 void col2im(const Conv2dShape& s, const Geometry& g, const T* col, int64_t nb, T* dx) {
   const int64_t ld = nb * g.pq;
-  parallel_for(g.cg, std::max<int64_t>(1, 8192 / (g.rs * ld)), [&](int64_t c0, int64_t c1) {
+  parallel_for(g.cg, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, g.rs * ld)), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       for (int64_t i = 0; i < nb; ++i) std::fill(dx + (i * s.c + c) * g.hw, dx + (i * s.c + c + 1) * g.hw, T(0));
       for (int64_t rs = 0; rs < g.rs; ++rs) {
-        const Tap t = tap_of(s, rs / s.s, rs % s.s);
+        const Tap& t = g.taps[rs];
         const T* src_row = col + (c * g.rs + rs) * ld;
         for (int64_t i = 0; i < nb; ++i) {
           T* plane = dx + (i * s.c + c) * g.hw;
@@ -220,7 +236,31 @@ struct Kernels {
     return col;
   }
 
-  Status forward(const T* x, const T* w, const T* bias, T* y) const {
+  // The weights of the live taps as [K, Cg*L]: w itself when every tap is live, else
+  // gathered into *buf.
+  Status live_weights(const T* w, std::unique_ptr<T[]>* buf, const T** out) const {
+    *out = w;
+    if (g.all_live) return Status::Ok();
+    LB_RETURN_IF_FAILED(allocate(s.k * g.crs, buf));
+    const int64_t full = s.r * s.s;
+    for (int64_t kc = 0; kc < s.k * g.cg; ++kc)
+      for (int64_t t = 0; t < g.rs; ++t) (*buf)[kc * g.rs + t] = w[kc * full + g.pos[t]];
+    *out = buf->get();
+    return Status::Ok();
+  }
+
+  // The adjoint: dw = the live taps' gradient dl [K, Cg*L] spread out, 0 at dead taps.
+  void spread_live(const T* dl, T* dw) const {
+    const int64_t full = s.r * s.s;
+    std::fill(dw, dw + s.k * g.cg * full, T(0));
+    for (int64_t kc = 0; kc < s.k * g.cg; ++kc)
+      for (int64_t t = 0; t < g.rs; ++t) dw[kc * full + g.pos[t]] = dl[kc * g.rs + t];
+  }
+
+  Status forward(const T* x, const T* w_all, const T* bias, T* y) const {
+    std::unique_ptr<T[]> w_buf;
+    const T* w = nullptr;
+    LB_RETURN_IF_FAILED(live_weights(w_all, &w_buf, &w));
     const int64_t per_worker = col_size() + staging_size();
     std::unique_ptr<T[]> scratch;
     LB_RETURN_IF_FAILED(allocate(per_worker * sp.workers, &scratch));
@@ -249,7 +289,10 @@ struct Kernels {
     return Status::Ok();
   }
 
-  Status backward_data(const T* dy, const T* w, T* dx) const {
+  Status backward_data(const T* dy, const T* w_all, T* dx) const {
+    std::unique_ptr<T[]> w_buf;
+    const T* w = nullptr;
+    LB_RETURN_IF_FAILED(live_weights(w_all, &w_buf, &w));
     const int64_t per_worker = col_size() + staging_size();
     std::unique_ptr<T[]> scratch;
     LB_RETURN_IF_FAILED(allocate(per_worker * sp.workers, &scratch));
@@ -275,12 +318,15 @@ struct Kernels {
     return Status::Ok();
   }
 
-  Status backward_weight(const T* x, const T* dy, T* dw) const {
+  Status backward_weight(const T* x, const T* dy, T* dw_all) const {
     const int64_t weights = s.k * g.crs;
-    if (s.n == 0) {
-      std::fill(dw, dw + weights, T(0));
+    if (s.n == 0 || weights == 0) {
+      std::fill(dw_all, dw_all + s.k * g.cg * s.r * s.s, T(0));
       return Status::Ok();
     }
+    std::unique_ptr<T[]> dw_buf;
+    if (!g.all_live) LB_RETURN_IF_FAILED(allocate(weights, &dw_buf));
+    T* dw = g.all_live ? dw_all : dw_buf.get();
     // Worker 0 accumulates into dw; the others into their own accumulators, added at the end.
     const int64_t per_worker = col_size() + staging_size() + weights;
     std::unique_ptr<T[]> scratch;
@@ -306,6 +352,7 @@ struct Kernels {
         for (int64_t i = i0; i < i1; ++i) dw[i] += part[i];
       }
     });
+    if (!g.all_live) spread_live(dw, dw_all);
     return Status::Ok();
   }
 
