@@ -9,6 +9,7 @@
 //   - turns CUDA errors into statuses with LB_CUDA_CHECK (status.h style), naming the
 //     kernel or call and the CUDA error string.
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include "../core/status.h"
@@ -28,6 +29,13 @@
 #endif
 
 namespace lb {
+
+// The grid of a launch whose threads stride over n items with `threads` per block: enough
+// blocks to fill the largest GPU (at most 65536), never more than the items need.
+inline unsigned strided_grid(int64_t n, int threads) {
+  const int64_t blocks = (n + threads - 1) / threads;
+  return static_cast<unsigned>(blocks < 65536 ? blocks : 65536);
+}
 
 inline Status cuda_status(cudaError_t err, const char* what, const char* file, int line) {
   if (err == cudaSuccess) return Status::Ok();

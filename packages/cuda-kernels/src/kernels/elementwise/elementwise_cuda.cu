@@ -22,12 +22,6 @@ int64_t element_count(const Iteration& it) {
   return n;
 }
 
-// Enough blocks to fill the largest GPU; threads then stride over the rest.
-unsigned grid_for(int64_t n) {
-  const int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(blocks < 65536 ? blocks : 65536);
-}
-
 // The iteration and its operands, one kernel parameter. The kernels index it in place:
 // taking an operand's address would copy the parameters to local memory.
 template <int N>
@@ -145,7 +139,7 @@ Status unary_cuda(UnaryOp op, DType in_type, DType out_type, const Iteration& it
       using Out = decltype(o);
       return dispatch_dtype(in_type, [&](auto i) {
         using In = decltype(i);
-        LB_LAUNCH(grid_for(n), kThreads, 0, s, copy_kernel<Out, In>)(Views<2>{it, {out, in}}, n);
+        LB_LAUNCH(strided_grid(n, kThreads), kThreads, 0, s, copy_kernel<Out, In>)(Views<2>{it, {out, in}}, n);
         return LB_CUDA_CHECK(cudaGetLastError(), "copy_kernel");
       });
     });
@@ -155,7 +149,7 @@ Status unary_cuda(UnaryOp op, DType in_type, DType out_type, const Iteration& it
     return LB_FAIL("unknown unary op code " + std::to_string(static_cast<int>(op)));
   return dispatch_dtype(in_type, [&](auto t) {
     using T = decltype(t);
-    LB_LAUNCH(grid_for(n), kThreads, 0, s, unary_kernel<T>)(op, Views<2>{it, {out, in}}, unary_args<T>(p0, p1), n);
+    LB_LAUNCH(strided_grid(n, kThreads), kThreads, 0, s, unary_kernel<T>)(op, Views<2>{it, {out, in}}, unary_args<T>(p0, p1), n);
     return LB_CUDA_CHECK(cudaGetLastError(), "unary_kernel");
   });
 }
@@ -171,7 +165,7 @@ Status binary_cuda(BinaryOp op, DType type, const Iteration& it, const Operand& 
   cudaStream_t s = static_cast<cudaStream_t>(stream);
   return dispatch_dtype(type, [&](auto t) {
     using T = decltype(t);
-    LB_LAUNCH(grid_for(n), kThreads, 0, s, binary_kernel<T>)(op, Views<3>{it, {out, a, b}}, n);
+    LB_LAUNCH(strided_grid(n, kThreads), kThreads, 0, s, binary_kernel<T>)(op, Views<3>{it, {out, a, b}}, n);
     return LB_CUDA_CHECK(cudaGetLastError(), "binary_kernel");
   });
 }
@@ -183,7 +177,7 @@ Status where_cuda(DType type, const Iteration& it, const Operand& out, const Ope
   cudaStream_t s = static_cast<cudaStream_t>(stream);
   return dispatch_dtype(type, [&](auto t) {
     using T = decltype(t);
-    LB_LAUNCH(grid_for(n), kThreads, 0, s, where_kernel<T>)(Views<4>{it, {out, cond, a, b}}, n);
+    LB_LAUNCH(strided_grid(n, kThreads), kThreads, 0, s, where_kernel<T>)(Views<4>{it, {out, cond, a, b}}, n);
     return LB_CUDA_CHECK(cudaGetLastError(), "where_kernel");
   });
 }

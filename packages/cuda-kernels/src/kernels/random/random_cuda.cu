@@ -32,9 +32,7 @@ Status random_fill_cuda(Distribution dist, DType type, void* out, int64_t n, uin
                         double b, void* stream) {
   if (type != DType::F32 && type != DType::F64) return LB_FAIL("random fills need float32 or float64");
   if (n == 0) return Status::Ok();
-  // Enough blocks to fill the largest GPU; threads then stride over the rest.
-  const int64_t needed = ((n + 3) / 4 + kThreads - 1) / kThreads;
-  const unsigned grid = static_cast<unsigned>(needed < 65536 ? needed : 65536);
+  const unsigned grid = strided_grid((n + 3) / 4, kThreads);  // a thread per Philox block
   cudaStream_t s = static_cast<cudaStream_t>(stream);
   if (type == DType::F32) {
     LB_LAUNCH(grid, kThreads, 0, s, random_fill<float>)(dist, static_cast<float*>(out), n, seed, counter, a, b);
