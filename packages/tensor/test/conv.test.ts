@@ -78,6 +78,19 @@ const geometries: [string, Geometry][] = [
   ['3x3 pad 1 on 1x1 planes (only the centre tap reads pixels)', { x: [3, 6, 1, 1], w: [5, 6, 3, 3], padding: [1, 1] }],
   ['3x3 stride 2 pad 1 on 2x2 planes (4 of 9 taps read pixels)', { x: [2, 5, 2, 2], w: [7, 5, 3, 3], stride: [2, 2], padding: [1, 1] }],
   ['1x1 stride 2 pad 1 on 1x1 planes (every output reads padding only)', { x: [2, 3, 1, 1], w: [4, 3, 1, 1], stride: [2, 2], padding: [1, 1] }],
+  // Stride 1 on planes where a padded copy wastes little: float32 takes the shifted-window
+  // implicit GEMM (conv2d_shifted_cpu.cc), float64 still unfolds; with at least 8 input
+  // channels per group the backward data goes the same way (the adjoint convolution).
+  ['3x3 pad 1 on 20x17 planes, 5 input channels (backward data unfolds)', { x: [3, 5, 20, 17], w: [7, 5, 3, 3], padding: [1, 1] }],
+  ['3x3 pad 1 on 20x17 planes (shifted windows)', { x: [3, 9, 20, 17], w: [7, 9, 3, 3], padding: [1, 1] }],
+  ['3x3 pad 0 on 30x30 planes (shifted windows)', { x: [2, 8, 30, 30], w: [4, 8, 3, 3] }],
+  ['3x3 groups 2 on 19x21 planes (shifted windows)', { x: [2, 16, 19, 21], w: [10, 8, 3, 3], padding: [1, 1], groups: 2 }],
+  ['3x3 dilation 2 pad 2 on 30x28 planes (shifted windows)', { x: [2, 8, 30, 28], w: [5, 8, 3, 3], padding: [2, 2], dilation: [2, 2] }],
+  ['3x5 kernel pad [1, 2] on 29x27 planes (shifted windows)', { x: [3, 8, 29, 27], w: [6, 8, 3, 5], padding: [1, 2] }],
+  // Strides above 1 split the padded input into phase planes (every other row and column).
+  ['3x3 stride 2 pad 1 on 25x23 planes (shifted windows over 4 phases)', { x: [3, 4, 25, 23], w: [6, 4, 3, 3], stride: [2, 2], padding: [1, 1] }],
+  ['3x3 stride [2, 1] pad 1 on 21x19 planes (shifted windows over 2 phases)', { x: [2, 3, 21, 19], w: [5, 3, 3, 3], stride: [2, 1], padding: [1, 1] }],
+  ['3x3 stride 2 dilation 2 pad 2 on 34x34 planes (every tap in one phase)', { x: [2, 3, 34, 34], w: [4, 3, 3, 3], stride: [2, 2], padding: [2, 2], dilation: [2, 2] }],
 ];
 
 function checkAgainstReference(dtype: DType, g: Geometry, withBias: boolean): void {
@@ -115,13 +128,16 @@ describe('conv2d', () => {
     }
   }
 
-  it('gives the same values on 1, 2 and 3 threads (per-thread chunks and pooled GEMMs)', () => {
+  it('gives the same values on 1, 2 and 3 threads (per-thread chunks, pooled GEMMs, shifted windows)', () => {
     const g = geometries[3]![1];
     for (const n of [1, 2, 3]) {
       setNumThreads(n);
       manualSeed(5);
       checkAgainstReference('float32', g, false);
       checkAgainstReference('float32', { ...g, x: [8, 5, 3, 3] }, true);
+      checkAgainstReference('float32', { ...g, x: [7, 5, 20, 17] }, true);
+      checkAgainstReference('float32', { ...g, x: [7, 9, 20, 17], w: [7, 9, 3, 3] }, true);
+      checkAgainstReference('float32', { ...g, x: [7, 5, 25, 23], stride: [2, 2] }, true);
     }
   });
 

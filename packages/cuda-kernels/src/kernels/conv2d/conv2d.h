@@ -35,4 +35,16 @@ Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy
 Status conv2d_backward_weight_cpu(DType type, const Conv2dShape& s, const void* x, const void* dy, void* dw,
                                   void* dbias);
 
+// Stride-1 float32 convolutions as an implicit GEMM over shifted windows of a padded copy of
+// the input (conv2d_shifted_cpu.cc), which the *_cpu functions above call where
+// conv2d_shifted_fits (the forward and backward weight) or ..._fits_backward_data hold.
+bool conv2d_shifted_fits(const Conv2dShape& s);
+bool conv2d_shifted_fits_backward_data(const Conv2dShape& s);
+// The stride-1 convolution whose forward is s's backward data (input dy, output dx, the
+// flipped kernel transposed to [C, K/groups, R, S], padding dil*(kernel-1) - pad).
+Conv2dShape conv2d_adjoint_shape(const Conv2dShape& s);
+Status conv2d_shifted_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y);
+Status conv2d_shifted_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx);
+Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw);
+
 }  // namespace lb

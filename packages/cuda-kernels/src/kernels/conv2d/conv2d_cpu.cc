@@ -378,6 +378,14 @@ Status dispatch_float(DType type, const Conv2dShape& s, F&& f) {
   return LB_FAIL(std::string("conv2d needs float32 or float64, got ") + dtype_name(type));
 }
 
+// Whether the float32 kernels take the shifted-window path of conv2d_shifted_cpu.cc
+// (planes large enough that its dropped columns cost less than unfolding); a pointwise
+// convolution stays here, where one image's GEMM reads x in place.
+bool shifted(DType type, const Conv2dShape& s, bool backward_data) {
+  if (type != DType::F32 || geometry_of(s).pointwise) return false;
+  return backward_data ? conv2d_shifted_fits_backward_data(s) : conv2d_shifted_fits(s);
+}
+
 // The output size along one axis, or 0 when the dilated kernel overhangs the padded input.
 int64_t output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dil) {
   const int64_t span = in + 2 * pad - dil * (kernel - 1) - 1;
@@ -406,6 +414,10 @@ Status conv2d_check(const Conv2dShape& s) {
 }
 
 Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const void* w, const void* bias, void* y) {
+  LB_RETURN_IF_FAILED(conv2d_check(s));
+  if (shifted(type, s, false))
+    return conv2d_shifted_forward(s, static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
+                                  static_cast<float*>(y));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
     return kern.forward(static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias), static_cast<T*>(y));
@@ -413,6 +425,9 @@ Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const
 }
 
 Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy, const void* w, void* dx) {
+  LB_RETURN_IF_FAILED(conv2d_check(s));
+  if (shifted(type, s, true))
+    return conv2d_shifted_backward_data(s, static_cast<const float*>(dy), static_cast<const float*>(w), static_cast<float*>(dx));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
     return kern.backward_data(static_cast<const T*>(dy), static_cast<const T*>(w), static_cast<T*>(dx));
@@ -421,9 +436,13 @@ Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy
 
 Status conv2d_backward_weight_cpu(DType type, const Conv2dShape& s, const void* x, const void* dy, void* dw,
                                   void* dbias) {
+  LB_RETURN_IF_FAILED(conv2d_check(s));
+  if (dw && shifted(type, s, false))
+    LB_RETURN_IF_FAILED(conv2d_shifted_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
-    if (dw) LB_RETURN_IF_FAILED(kern.backward_weight(static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dw)));
+    if (dw && !shifted(type, s, false))
+      LB_RETURN_IF_FAILED(kern.backward_weight(static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dw)));
     if (dbias) kern.backward_bias(static_cast<const T*>(dy), static_cast<T*>(dbias));
     return Status::Ok();
   });

@@ -9,6 +9,14 @@ namespace lb {
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
            const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
+// sgemm where the rows of the stored A or B need not be evenly spaced: row r of A (before
+// any transposition) starts at a + a_rows[r] when a_rows is not null (lda is then unused),
+// likewise B with b_rows; each row is contiguous. A convolution passes the rows of its
+// implicit im2col this way (shifted windows of a padded image) instead of unfolding them.
+void sgemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                const int64_t* a_rows, int64_t lda, const float* b, const int64_t* b_rows, int64_t ldb, float beta,
+                float* c, int64_t ldc);
+
 // Float64 GEMM for reference checks: plain loops, double accumulation.
 void dgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
            const double* b, int64_t ldb, double beta, double* c, int64_t ldc);

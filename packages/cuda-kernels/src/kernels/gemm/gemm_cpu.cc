@@ -35,11 +35,27 @@ int64_t even_block(int64_t n, int64_t most, int64_t unit) {
   return round_up(ceil_div(n, ceil_div(n, most)), unit);
 }
 
-// A read-only strided matrix: element (r, c) at data[r * rs + c * cs].
+// One axis of a matrix: index i lies at offset i * stride, or at table[i] when there is a
+// table (the rows of a convolution's implicit im2col: shifted windows of an image).
+struct Axis {
+  int64_t stride;
+  const int64_t* table;
+  int64_t offset(int64_t i) const { return table ? table[i] : i * stride; }
+  bool unit() const { return !table && stride == 1; }
+};
+
+// A read-only matrix: element (r, c) at data[row.offset(r) + col.offset(c)].
 struct View {
   const float* data;
-  int64_t rs, cs;
-  const float* at(int64_t r, int64_t c) const { return data + r * rs + c * cs; }
+  Axis row, col;
+  const float* at(int64_t r, int64_t c) const { return data + row.offset(r) + col.offset(c); }
+  // The view from (r0, c0) on: a strided axis moves data, a table moves along the table.
+  View from(int64_t r0, int64_t c0) const {
+    View v = *this;
+    if (row.table) v.row.table += r0; else v.data += r0 * row.stride;
+    if (col.table) v.col.table += c0; else v.data += c0 * col.stride;
+    return v;
+  }
 };
 
 struct Problem {
@@ -52,13 +68,13 @@ struct Problem {
 };
 
 #if defined(__x86_64__)
-// dst[p * w + x] = src[x * sx + p] for x < 4, p < 16, in SSE 4 x 4 transposes (SSE is part
-// of x86-64): 4x faster than element by element, which made packing op(A) cost as much as
+// dst[p * w + x] = src[x][p] for x < 4, p < 16, in SSE 4 x 4 transposes (SSE is part of
+// x86-64): 4x faster than element by element, which made packing op(A) cost as much as
 // the multiply when op(B) is narrow.
-void transpose_4x16(const float* src, int64_t sx, float* dst, int w) {
+void transpose_4x16(const float* const src[4], float* dst, int w) {
   for (int p = 0; p < 16; p += 4) {
-    __m128 r0 = _mm_loadu_ps(src + p), r1 = _mm_loadu_ps(src + sx + p);
-    __m128 r2 = _mm_loadu_ps(src + 2 * sx + p), r3 = _mm_loadu_ps(src + 3 * sx + p);
+    __m128 r0 = _mm_loadu_ps(src[0] + p), r1 = _mm_loadu_ps(src[1] + p);
+    __m128 r2 = _mm_loadu_ps(src[2] + p), r3 = _mm_loadu_ps(src[3] + p);
     _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
     _mm_storeu_ps(dst + p * w, r0);
     _mm_storeu_ps(dst + (p + 1) * w, r1);
@@ -68,16 +84,17 @@ void transpose_4x16(const float* src, int64_t sx, float* dst, int w) {
 }
 #endif
 
-// Packs the k x width matrix X (element (p, x) at src[p * sp + x * sx]) into panels of w
-// columns: panel q holds, for each p, the w values x = q*w .. q*w + w - 1, zero past width.
-void pack_panels(const float* src, int64_t sp, int64_t sx, int64_t k, int64_t width, int w, float* dst) {
+// Packs the k x width matrix X (element (p, x) at src[ap.offset(p) + ax.offset(x)]) into
+// panels of w columns: panel q holds, for each p, the w values x = q*w .. q*w + w - 1, zero
+// past width.
+void pack_panels(const float* src, Axis ap, Axis ax, int64_t k, int64_t width, int w, float* dst) {
   const int64_t panel = k * w;  // floats per panel
-  if (sx == 1) {
+  if (ax.unit()) {
     // Each k step's values are contiguous: read each source row once, front to back,
     // dealing it out over the panels (rows can be far apart, e.g. ldb = N = 32768, and
     // short reads from many of them stall on the TLB and the prefetcher).
     for (int64_t p = 0; p < k; ++p) {
-      const float* s = src + p * sp;
+      const float* s = src + ap.offset(p);
       for (int64_t x0 = 0; x0 < width; x0 += w) {
         const int cols = static_cast<int>(std::min<int64_t>(w, width - x0));
         float* d = dst + (x0 / w) * panel + p * w;
@@ -91,17 +108,20 @@ void pack_panels(const float* src, int64_t sp, int64_t sx, int64_t k, int64_t wi
   // at a time so that the destination lines being written stay in L1.
   for (int64_t x0 = 0; x0 < width; x0 += w, dst += panel) {
     const int cols = static_cast<int>(std::min<int64_t>(w, width - x0));
-    const float* s = src + x0 * sx;
     for (int64_t p0 = 0; p0 < k; p0 += 16) {
       const int64_t p1 = std::min<int64_t>(k, p0 + 16);
       int x = 0;
 #if defined(__x86_64__)
-      if (sp == 1 && p1 - p0 == 16)
-        for (; x + 4 <= cols; x += 4) transpose_4x16(s + x * sx + p0, sx, dst + p0 * w + x, w);
+      if (ap.unit() && p1 - p0 == 16)
+        for (; x + 4 <= cols; x += 4) {
+          const float* rows[4];
+          for (int i = 0; i < 4; ++i) rows[i] = src + ax.offset(x0 + x + i) + p0;
+          transpose_4x16(rows, dst + p0 * w + x, w);
+        }
 #endif
       for (; x < cols; ++x) {
-        const float* s_x = s + x * sx;
-        for (int64_t p = p0; p < p1; ++p) dst[p * w + x] = s_x[p * sp];
+        const float* s_x = src + ax.offset(x0 + x);
+        for (int64_t p = p0; p < p1; ++p) dst[p * w + x] = s_x[ap.offset(p)];
       }
     }
     for (int64_t p = 0; p < k && cols < w; ++p) std::fill(dst + p * w + cols, dst + p * w + w, 0.0f);
@@ -143,10 +163,12 @@ void sgemm_blocked(const SgemmMicroKernel& kern, const SgemmBlocking& blk, const
     for (int64_t pc = 0; pc < g.k; pc += kc) {
       const int64_t kb = std::min(kc, g.k - pc);
       const float beta = pc == 0 ? g.beta : 1.0f;  // later k blocks accumulate
-      pack_panels(g.a.at(ic, pc), g.a.cs, g.a.rs, kb, mb, mr, pa);
+      const View a = g.a.from(ic, pc);
+      pack_panels(a.data, a.col, a.row, kb, mb, mr, pa);
       for (int64_t jc = 0; jc < g.n; jc += nc) {
         const int64_t nb = std::min(nc, g.n - jc);
-        pack_panels(g.b.at(pc, jc), g.b.rs, g.b.cs, kb, nb, nr, pb);
+        const View b = g.b.from(pc, jc);
+        pack_panels(b.data, b.row, b.col, kb, nb, nr, pb);
         for (int64_t ir = 0; ir < mb; ir += mr) {
           const int rows = static_cast<int>(std::min<int64_t>(mr, mb - ir));
           float* c_row = g.c + (ic + ir) * g.ldc + jc;
@@ -199,7 +221,7 @@ float dot(const float* x, const float* y, int64_t k) {
 }
 
 void few_rows(const Problem& g, int64_t j0, int64_t j1) {
-  if (g.b.cs == 1) {
+  if (g.b.col.unit()) {
     float* acc = tl_pack_b.get(g.m * kFewRowsCols);  // row i at acc + i * kFewRowsCols
     for (int64_t jb = j0; jb < j1; jb += kFewRowsCols) {
       const int64_t w = std::min(kFewRowsCols, j1 - jb);
@@ -212,7 +234,7 @@ void few_rows(const Problem& g, int64_t j0, int64_t j1) {
     }
   } else {
     float* a_rows = tl_pack_a.get(g.m * g.k);  // op(A)'s rows made contiguous
-    pack_panels(g.a.data, g.a.rs, g.a.cs, g.m, g.k, static_cast<int>(g.k), a_rows);
+    pack_panels(g.a.data, g.a.row, g.a.col, g.m, g.k, static_cast<int>(g.k), a_rows);
     for (int64_t j = j0; j < j1; ++j) {
       const float* bj = g.b.at(0, j);
       for (int64_t i = 0; i < g.m; ++i) {
@@ -261,8 +283,8 @@ void sgemm_parallel(const SgemmMicroKernel& kern, const SgemmBlocking& blk, cons
     Problem part = g;
     part.m = std::min(rows_each, g.m - i0);
     part.n = std::min(cols_each, g.n - j0);
-    part.a.data = g.a.at(i0, 0);
-    part.b.data = g.b.at(0, j0);
+    part.a = g.a.from(i0, 0);
+    part.b = g.b.from(0, j0);
     part.c = g.c + i0 * g.ldc + j0;
     sgemm_blocked(kern, blk, part);
   });
@@ -316,18 +338,40 @@ const SgemmMicroKernel& sgemm_selected_kernel() {
 // often op(B) is repacked. Blocks round to the kernel's tile, so these serve every kernel.
 SgemmBlocking sgemm_default_blocking() { return {1024, 384, 384}; }
 
-void sgemm_with(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b, int64_t m,
-                int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
-                float* c, int64_t ldc) {
+namespace {
+
+// The view of op(X) for X with leading dimension ld, or with its rows at rows[r] when given.
+View view_of(bool trans, const float* x, const int64_t* rows, int64_t ld) {
+  if (trans) return View{x, Axis{1, nullptr}, Axis{ld, rows}};
+  return View{x, Axis{ld, rows}, Axis{1, nullptr}};
+}
+
+void sgemm_views(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, int64_t m, int64_t n, int64_t k,
+                 float alpha, const View& va, const View& vb, float beta, float* c, int64_t ldc) {
   if (m <= 0 || n <= 0) return;
-  const View va = trans_a ? View{a, 1, lda} : View{a, lda, 1};
-  const View vb = trans_b ? View{b, 1, ldb} : View{b, ldb, 1};
   const Problem g{m, n, k, alpha, va, vb, beta, c, ldc};
   if (k <= 0 || alpha == 0.0f) {
     scale_c(g);
     return;
   }
   sgemm_parallel(kernel, blocking, g);
+}
+
+}  // namespace
+
+void sgemm_with(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b, int64_t m,
+                int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                float* c, int64_t ldc) {
+  sgemm_views(kernel, blocking, m, n, k, alpha, view_of(trans_a, a, nullptr, lda), view_of(trans_b, b, nullptr, ldb),
+              beta, c, ldc);
+}
+
+void sgemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                const int64_t* a_rows, int64_t lda, const float* b, const int64_t* b_rows, int64_t ldb, float beta,
+                float* c, int64_t ldc) {
+  sgemm_views(sgemm_selected_kernel(), sgemm_default_blocking(), m, n, k, alpha,
+              view_of(trans_a, a, a_rows, lda), view_of(trans_b, b, b_rows, ldb),
+              beta, c, ldc);
 }
 
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,

@@ -1,0 +1,223 @@
+// Float32 convolutions (conv2d.h) as an implicit GEMM over shifted windows, with no im2col.
+// The input of a chunk of nb images is copied once into zero-bordered phase planes:
+// padded pixel (h', w') (h' = h + pad_h) of channel c goes to phase (h' % sh, w' % sw) at
+// (h' / sh, w' / sw), layout xp [Cg][phases][nb][Hs][Ws] with Hs = ceil(Hp / sh),
+// Ws = ceil(Wp / sw) (stride 1: one phase, the padded image). Output (i, p, q) becomes the
+// "wide" column j = i*Hs*Ws + p*Ws + q, and im2col's row (c, r, s) is then a contiguous run
+// of xp at j plus an offset (its phase's plane, shifted by (r*dil_h / sh, s*dil_w / sw)): a
+// GEMM row that sgemm_rows reads in place. Columns with q >= Q (and rows p >= P between
+// images) are computed and dropped, Hs*Ws / (P*Q) of the work (1.13x for 32x32 planes,
+// stride 1 or 2, pad 1), so conv2d_cpu.cc takes this path only where that beats unfolding
+// (conv2d_shifted_fits). Only the phases some tap reads are copied (a 1x1 stride-2
+// convolution copies every other pixel of every other row, once).
+//   forward:         Y_wide [Kg, cols] = W_g [Kg, Cg*R*S] * rows(xp)
+//   backward data:   stride 1 only: the forward of dy with the flipped, transposed kernel (a
+//                    stride-1 convolution's adjoint is one, padded by dil*(R-1) - pad)
+//   backward weight: dW_g [Kg, Cg*R*S] += dY_wide [Kg, cols] * rows(xp)^T, dY_wide zero at the
+//                    dropped columns; each thread into its own accumulator, summed at the end
+// Bench: `make -C dev/conv bench` (per shape), `pnpm --filter @largebatch/bench conv`.
+#include <algorithm>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "../../core/thread_pool.h"
+#include "../gemm/gemm.h"
+#include "conv2d.h"
+
+namespace lb {
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Wide columns a chunk aims for (as conv2d_cpu.cc's kTargetColumns): enough to amortise
+// packing W_g.
+constexpr int64_t kTargetColumns = 512;
+// The most wide work over useful work this path accepts: measured on ResNet shapes
+// (dev/conv), 34x34 over 32x32 and 18x18 over 16x16 win against im2col, 10x10 over 8x8 not.
+constexpr double kMaxWaste = 1.3;
+// The fewest GEMM rows (output channels per group) for which this path pays.
+constexpr int64_t kMinRows = 8;
+
+struct Plan {
+  const Conv2dShape& s;
+  int64_t cg, kg, crs;
+  int64_t hs, ws, plane;  // a phase plane: ceil(Hp / stride_h) x ceil(Wp / stride_w)
+  int64_t phases;         // the phases the kernel reads
+  std::vector<int64_t> phase_of;  // the index of phase (a, b) at a*stride_w + b, or -1
+  int64_t per_chunk, chunks, workers;
+  std::vector<int64_t> rows;  // offset of row (c, r, s) in xp
+
+  explicit Plan(const Conv2dShape& shape) : s(shape) {
+    cg = s.c / s.groups;
+    kg = s.k / s.groups;
+    crs = cg * s.r * s.s;
+    hs = ceil_div(s.h + 2 * s.pad_h, s.stride_h);
+    ws = ceil_div(s.w + 2 * s.pad_w, s.stride_w);
+    plane = hs * ws;
+    phase_of.assign(s.stride_h * s.stride_w, -1);
+    phases = 0;
+    for (int64_t r = 0; r < s.r; ++r)
+      for (int64_t kx = 0; kx < s.s; ++kx) {
+        int64_t& ph = phase_of[(r * s.dil_h % s.stride_h) * s.stride_w + kx * s.dil_w % s.stride_w];
+        if (ph < 0) ph = phases++;
+      }
+    const int64_t threads = num_threads();
+    per_chunk = std::max<int64_t>(1, std::min(ceil_div(kTargetColumns, plane), ceil_div(s.n, threads)));
+    chunks = ceil_div(s.n, per_chunk);
+    workers = std::min(threads, chunks);
+    for (int64_t c = 0; c < cg; ++c)
+      for (int64_t r = 0; r < s.r; ++r)
+        for (int64_t kx = 0; kx < s.s; ++kx) {
+          const int64_t pr = r * s.dil_h, ps = kx * s.dil_w;
+          const int64_t ph = phase_of[(pr % s.stride_h) * s.stride_w + ps % s.stride_w];
+          rows.push_back((c * phases + ph) * per_chunk * plane + pr / s.stride_h * ws + ps / s.stride_w);
+        }
+  }
+
+  int64_t xp_size() const { return cg * phases * per_chunk * plane; }
+  // The wide columns of nb images: up to the last one's last output.
+  int64_t cols(int64_t nb) const { return (nb - 1) * plane + (s.p - 1) * ws + s.q; }
+  // The wide layout [Kg][ld] keeps the row stride of a full chunk for every chunk, so that
+  // the dropped columns of backward weight's dY_wide stay zero in a shorter last chunk.
+  int64_t ld() const { return cols(per_chunk); }
+  int64_t wide_size() const { return kg * ld(); }
+
+  // Copies channels [grp*Cg, +Cg) of images [n0, n0 + nb) of x into the interiors of xp's
+  // phase planes (the borders stay the zeros they were allocated with): padded pixel
+  // (h', w') goes to phase (h' % stride_h, w' % stride_w) at (h' / stride_h, w' / stride_w).
+  void pad(const float* x, int64_t n0, int64_t nb, int64_t grp, float* xp) const {
+    for (int64_t c = 0; c < cg; ++c)
+      for (int64_t i = 0; i < nb; ++i) {
+        const float* src = x + ((n0 + i) * s.c + grp * cg + c) * s.h * s.w;
+        for (int64_t h = 0; h < s.h; ++h) {
+          const int64_t hp = h + s.pad_h;
+          for (int64_t b = 0; b < s.stride_w; ++b) {
+            const int64_t ph = phase_of[(hp % s.stride_h) * s.stride_w + b];
+            if (ph < 0) continue;
+            const int64_t w0 = ((b - s.pad_w) % s.stride_w + s.stride_w) % s.stride_w;  // first w with (w + pad_w) % stride_w == b
+            float* dst = xp + ((c * phases + ph) * per_chunk + i) * plane + hp / s.stride_h * ws + (w0 + s.pad_w) / s.stride_w;
+            const float* row = src + h * s.w;
+            if (s.stride_w == 1) std::copy(row, row + s.w, dst);
+            else for (int64_t w = w0; w < s.w; w += s.stride_w) *dst++ = row[w];
+          }
+        }
+      }
+  }
+
+  // Calls f(wide_offset, tensor_offset) for each output row (k, i, p) of Q values between the
+  // wide layout [Kg][cols] and the tensor [N][K][P][Q] (channels of group grp).
+  template <typename F>
+  void for_each_row(int64_t n0, int64_t nb, int64_t grp, const F& f) const {
+    for (int64_t kk = 0; kk < kg; ++kk)
+      for (int64_t i = 0; i < nb; ++i)
+        for (int64_t p = 0; p < s.p; ++p) f(kk * ld() + i * plane + p * ws, (((n0 + i) * s.k + grp * kg + kk) * s.p + p) * s.q);
+  }
+
+  // Runs body(worker, first, n0, nb) for every chunk of images [n0, n0 + nb), each worker
+  // a run of chunks on the pool (first: the run's first chunk).
+  template <typename Body>
+  void run(const Body& body) const {
+    parallel_tasks(workers, [&](int64_t wk) {
+      const int64_t c0 = wk * chunks / workers, c1 = (wk + 1) * chunks / workers;
+      for (int64_t chunk = c0; chunk < c1; ++chunk) body(wk, chunk == c0, chunk * per_chunk, std::min(per_chunk, s.n - chunk * per_chunk));
+    });
+  }
+};
+
+// Zeroed scratch, allocated up front so that a failure is a Status, not an exception.
+Status zeroed(int64_t count, std::unique_ptr<float[]>* out) {
+  out->reset(new (std::nothrow) float[static_cast<size_t>(count)]());
+  if (!*out) return LB_FAIL("conv2d: out of memory for " + std::to_string(count * 4) + " bytes of scratch");
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool conv2d_shifted_fits(const Conv2dShape& s) {
+  const double wide = static_cast<double>(ceil_div(s.h + 2 * s.pad_h, s.stride_h)) *
+                      static_cast<double>(ceil_div(s.w + 2 * s.pad_w, s.stride_w));
+  return wide <= kMaxWaste * static_cast<double>(s.p * s.q);
+}
+
+Status conv2d_shifted_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
+  if (s.n == 0) return Status::Ok();
+  const Plan plan(s);
+  const int64_t per_worker = plan.xp_size() + plan.wide_size();
+  std::unique_ptr<float[]> scratch;
+  LB_RETURN_IF_FAILED(zeroed(per_worker * plan.workers, &scratch));
+  plan.run([&](int64_t wk, bool, int64_t n0, int64_t nb) {
+    float* xp = scratch.get() + wk * per_worker;
+    float* wide = xp + plan.xp_size();
+    for (int64_t grp = 0; grp < s.groups; ++grp) {
+      plan.pad(x, n0, nb, grp, xp);
+      sgemm_rows(false, false, plan.kg, plan.cols(nb), plan.crs, 1.0f, w + grp * plan.kg * plan.crs, nullptr, plan.crs, xp,
+                 plan.rows.data(), 0, 0.0f, wide, plan.ld());
+      plan.for_each_row(n0, nb, grp, [&](int64_t wi, int64_t ti) {
+        const float b = bias ? bias[(ti / (s.p * s.q)) % s.k] : 0.0f;
+        for (int64_t q = 0; q < s.q; ++q) y[ti + q] = wide[wi + q] + b;
+      });
+    }
+  });
+  return Status::Ok();
+}
+
+// The adjoint is a stride-1 convolution only for stride 1; its GEMMs have C / groups rows,
+// too few below kMinRows for the micro-kernel's tiles (unfolding then wins).
+bool conv2d_shifted_fits_backward_data(const Conv2dShape& s) {
+  return s.stride_h == 1 && s.stride_w == 1 && s.pad_h <= s.dil_h * (s.r - 1) && s.pad_w <= s.dil_w * (s.s - 1) &&
+         s.c / s.groups >= kMinRows && conv2d_shifted_fits(conv2d_adjoint_shape(s));
+}
+
+Conv2dShape conv2d_adjoint_shape(const Conv2dShape& s) {
+  return {s.n, s.k, s.p, s.q, s.c, s.r, s.s, s.h, s.w, 1, 1, s.dil_h * (s.r - 1) - s.pad_h,
+          s.dil_w * (s.s - 1) - s.pad_w, s.dil_h, s.dil_w, s.groups};
+}
+
+Status conv2d_shifted_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
+  // w' [C, Kg, R, S]: w'[g*Cg + c, kk, r, s] = w[g*Kg + kk, c, R-1-r, S-1-s].
+  const int64_t cg = s.c / s.groups, kg = s.k / s.groups, rs = s.r * s.s;
+  std::unique_ptr<float[]> flipped(new (std::nothrow) float[static_cast<size_t>(s.k * cg * rs)]);
+  if (!flipped) return LB_FAIL("conv2d: out of memory for the flipped kernel");
+  for (int64_t k = 0; k < s.k; ++k)
+    for (int64_t c = 0; c < cg; ++c)
+      for (int64_t t = 0; t < rs; ++t)
+        flipped[(((k / kg) * cg + c) * kg + k % kg) * rs + (rs - 1 - t)] = w[(k * cg + c) * rs + t];
+  return conv2d_shifted_forward(conv2d_adjoint_shape(s), dy, flipped.get(), nullptr, dx);
+}
+
+Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
+  const Plan plan(s);
+  const int64_t weights = s.k * plan.crs;
+  if (s.n == 0) {
+    std::fill(dw, dw + weights, 0.0f);
+    return Status::Ok();
+  }
+  // Worker 0 accumulates into dw, the others into accumulators after their buffers, added
+  // at the end (so results do not depend on scheduling).
+  const int64_t per_worker = plan.xp_size() + plan.wide_size() + weights;
+  std::unique_ptr<float[]> scratch;
+  LB_RETURN_IF_FAILED(zeroed(per_worker * plan.workers, &scratch));
+  auto accumulator = [&](int64_t wk) { return wk == 0 ? dw : scratch.get() + (wk + 1) * per_worker - weights; };
+  plan.run([&](int64_t wk, bool first, int64_t n0, int64_t nb) {
+    float* xp = scratch.get() + wk * per_worker;
+    float* wide = xp + plan.xp_size();
+    float* acc = accumulator(wk);
+    for (int64_t grp = 0; grp < s.groups; ++grp) {
+      plan.pad(x, n0, nb, grp, xp);
+      plan.for_each_row(n0, nb, grp, [&](int64_t wi, int64_t ti) { std::copy(dy + ti, dy + ti + s.q, wide + wi); });
+      sgemm_rows(false, true, plan.kg, plan.crs, plan.cols(nb), 1.0f, wide, nullptr, plan.ld(), xp, plan.rows.data(), 0,
+                 first ? 0.0f : 1.0f, acc + grp * plan.kg * plan.crs, plan.crs);
+    }
+  });
+  parallel_for(weights, 4096, [&](int64_t i0, int64_t i1) {
+    for (int64_t wk = 1; wk < plan.workers; ++wk) {
+      const float* part = accumulator(wk);
+      for (int64_t i = i0; i < i1; ++i) dw[i] += part[i];
+    }
+  });
+  return Status::Ok();
+}
+
+}  // namespace lb
