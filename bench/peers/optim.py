@@ -16,6 +16,7 @@ import sys
 
 import torch
 import torchvision
+from lars_loops import lars_paper_step, lars_study_step
 from serve import median_seconds, serve
 
 torch.set_num_threads(int(sys.argv[1]))
@@ -30,42 +31,6 @@ SGD = {"lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4}
 LARS = {"lr": 0.01, "momentum": 0.9, "weight_decay": 5e-3, "trust_coefficient": 0.1}
 
 
-def lars_paper_step(state):
-    """timm's Lars as a plain loop: lambda = eta*|w|/(|g| + wd*|w|), 1 when a norm is 0."""
-    lr, m, wd, eta = LARS["lr"], LARS["momentum"], LARS["weight_decay"], LARS["trust_coefficient"]
-    one = torch.tensor(1.0)
-    for p in PARAMS:
-        g = p.grad
-        w_norm, g_norm = p.norm(2.0), g.norm(2.0)
-        ratio = torch.where((w_norm > 0) & (g_norm > 0), eta * w_norm / (g_norm + wd * w_norm), one)
-        d = g.add(p, alpha=wd).mul_(ratio * lr)
-        buf = state.get(p)
-        if buf is None:
-            state[p] = buf = d.clone()
-        else:
-            buf.mul_(m).add_(d)
-        p.sub_(buf)
-
-
-def lars_study_step(state):
-    """The study's ver2 step, per tensor, with its weight decay added into p.grad in place."""
-    lr, m, wd, trust = LARS["lr"], LARS["momentum"], LARS["weight_decay"], LARS["trust_coefficient"]
-    for p in PARAMS:
-        d_p = p.grad.data
-        p_norm = torch.norm(p.data, p=2)
-        d_p_norm = torch.norm(d_p, p=2).add_(p_norm, alpha=wd)
-        local_lr = torch.div(p_norm, d_p_norm)
-        local_lr.mul_(-lr * trust)
-        d_p.add_(p.data, alpha=wd)
-        buf = state.get(p)
-        if buf is None:
-            state[p] = buf = torch.clone(d_p).detach()
-        else:
-            buf.mul_(m).add_(d_p)
-        buf.mul_(local_lr)
-        p.data.add_(buf)
-
-
 STEPPERS = {}
 
 
@@ -77,7 +42,7 @@ def stepper(req):
         else:
             state = {}
             step = lars_paper_step if req["op"] == "lars-paper" else lars_study_step
-            STEPPERS[key] = lambda: step(state)
+            STEPPERS[key] = lambda: step(PARAMS, state, **LARS)
     return STEPPERS[key]
 
 
