@@ -1,6 +1,7 @@
 // Batched matrix multiply: for each b < batch, C_b = op(A_b) op(B_b), row-major, with
 // batch strides (0 broadcasts one matrix over the batch) and element offsets. TypeScript
 // passes each operand as either row-major (trans false, ld = row stride) or its transpose.
+// CUDA (matmul_cuda.cu): the same on device memory, a shared-memory tiled GEMM.
 #pragma once
 #include <cstdint>
 
@@ -19,5 +20,8 @@ struct MatmulArgs {
 
 // type is float32 or float64.
 Status matmul_cpu(DType type, const MatmulArgs& args, const void* a, const void* b, void* c);
+
+// a, b and c are device memory; stream is a cudaStream_t (null: the default stream).
+Status matmul_cuda(DType type, const MatmulArgs& args, const void* a, const void* b, void* c, void* stream);
 
 }  // namespace lb
