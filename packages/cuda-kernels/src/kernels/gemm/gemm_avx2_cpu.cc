@@ -1,6 +1,7 @@
 // SGEMM micro-kernel for AVX2 + FMA: a 6 x 16 tile of C held in 12 ymm accumulators. Each
 // k step loads two 8-float vectors of packed op(B) and broadcasts 6 op(A) scalars into 12
-// FMAs (15 of the 16 registers busy). Edge tiles load and store through lane masks.
+// FMAs (15 of the 16 registers busy). Edge tiles load and store through lane masks. The
+// direct variant reads op(B) unpacked (row p at b + b_off[p]).
 // Layout and contract: gemm_microkernel.h.
 // Bench: `LARGEBATCH_SGEMM_KERNEL=avx2 make -C dev/gemm bench`.
 #include "gemm_microkernel.h"
@@ -14,8 +15,11 @@ namespace {
 constexpr int kRows = 6;
 constexpr int kVecs = 2;  // ymm vectors across the tile's columns
 
-__attribute__((target("avx2,fma"))) void tile_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                                                   int rows, int cols, float alpha, float beta) {
+// kDirect: op(B) row p at b + b_off[p] (all 16 columns), else packed (b advances 16 a step).
+template <bool kDirect>
+__attribute__((target("avx2,fma"))) inline void tile_impl(int64_t kc, const float* a, const float* b,
+                                                          const int64_t* b_off, float* c, int64_t ldc, int rows,
+                                                          int cols, float alpha, float beta) {
   __m256 acc[kRows][kVecs];
 #pragma GCC unroll 16
   for (int i = 0; i < kRows; ++i)
@@ -25,7 +29,7 @@ __attribute__((target("avx2,fma"))) void tile_avx2(int64_t kc, const float* a, c
   for (int64_t p = 0; p < kc; ++p) {
     __m256 bv[kVecs];
 #pragma GCC unroll 4
-    for (int v = 0; v < kVecs; ++v) bv[v] = _mm256_load_ps(b + 8 * v);
+    for (int v = 0; v < kVecs; ++v) bv[v] = kDirect ? _mm256_loadu_ps(b + b_off[p] + 8 * v) : _mm256_load_ps(b + 8 * v);
 #pragma GCC unroll 16
     for (int i = 0; i < kRows; ++i) {
       const __m256 ai = _mm256_broadcast_ss(a + i);
@@ -33,7 +37,7 @@ __attribute__((target("avx2,fma"))) void tile_avx2(int64_t kc, const float* a, c
       for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
     }
     a += kRows;
-    b += 8 * kVecs;
+    if (!kDirect) b += 8 * kVecs;
   }
 
   const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
@@ -53,10 +57,21 @@ __attribute__((target("avx2,fma"))) void tile_avx2(int64_t kc, const float* a, c
   }
 }
 
+__attribute__((target("avx2,fma"))) void tile_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                                                   int rows, int cols, float alpha, float beta) {
+  tile_impl<false>(kc, a, b, nullptr, c, ldc, rows, cols, alpha, beta);
+}
+
+__attribute__((target("avx2,fma"))) void tile_direct_avx2(int64_t kc, const float* a, const float* b,
+                                                          const int64_t* b_off, float* c, int64_t ldc, int rows,
+                                                          float alpha, float beta) {
+  tile_impl<true>(kc, a, b, b_off, c, ldc, rows, 8 * kVecs, alpha, beta);
+}
+
 }  // namespace
 
 const SgemmMicroKernel* sgemm_avx2_kernel() {
-  static const SgemmMicroKernel kernel{"avx2", kRows, 8 * kVecs, tile_avx2};
+  static const SgemmMicroKernel kernel{"avx2", kRows, 8 * kVecs, tile_avx2, tile_direct_avx2};
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &kernel : nullptr;
 }
 

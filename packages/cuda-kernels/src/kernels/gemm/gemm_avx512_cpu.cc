@@ -3,7 +3,8 @@
 // FMAs, enough independent chains to hide FMA latency. Measured against 14x32, 12x32,
 // 16x16, 8x48 and 6x64 (dev/gemm/README.md): as fast on big squares, and the 8-row,
 // 32-column tile wastes least on convolution shapes (channels are multiples of 8, N can be
-// small). Edge tiles store through lane masks. Layout and contract: gemm_microkernel.h.
+// small). Edge tiles store through lane masks. The direct variant reads op(B) unpacked (row
+// p at b + b_off[p]). Layout and contract: gemm_microkernel.h.
 // Bench: `make -C dev/gemm bench` (LARGEBATCH_SGEMM_KERNEL=avx512 forces it).
 #include "gemm_microkernel.h"
 
@@ -16,8 +17,11 @@ namespace {
 constexpr int kRows = 8;
 constexpr int kVecs = 2;  // zmm vectors across the tile's columns
 
-__attribute__((target("avx512f"))) void tile_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                                                    int rows, int cols, float alpha, float beta) {
+// kDirect: op(B) row p at b + b_off[p] (all 32 columns), else packed (b advances 32 a step).
+template <bool kDirect>
+__attribute__((target("avx512f"))) inline void tile_impl(int64_t kc, const float* a, const float* b,
+                                                         const int64_t* b_off, float* c, int64_t ldc, int rows,
+                                                         int cols, float alpha, float beta) {
   __m512 acc[kRows][kVecs];
 #pragma GCC unroll 64
   for (int i = 0; i < kRows; ++i)
@@ -27,7 +31,7 @@ __attribute__((target("avx512f"))) void tile_avx512(int64_t kc, const float* a, 
   for (int64_t p = 0; p < kc; ++p) {
     __m512 bv[kVecs];
 #pragma GCC unroll 4
-    for (int v = 0; v < kVecs; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+    for (int v = 0; v < kVecs; ++v) bv[v] = kDirect ? _mm512_loadu_ps(b + b_off[p] + 16 * v) : _mm512_load_ps(b + 16 * v);
 #pragma GCC unroll 64
     for (int i = 0; i < kRows; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i]);
@@ -35,7 +39,7 @@ __attribute__((target("avx512f"))) void tile_avx512(int64_t kc, const float* a, 
       for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
     }
     a += kRows;
-    b += 16 * kVecs;
+    if (!kDirect) b += 16 * kVecs;
   }
 
   const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
@@ -57,10 +61,21 @@ __attribute__((target("avx512f"))) void tile_avx512(int64_t kc, const float* a, 
   }
 }
 
+__attribute__((target("avx512f"))) void tile_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                                                    int rows, int cols, float alpha, float beta) {
+  tile_impl<false>(kc, a, b, nullptr, c, ldc, rows, cols, alpha, beta);
+}
+
+__attribute__((target("avx512f"))) void tile_direct_avx512(int64_t kc, const float* a, const float* b,
+                                                           const int64_t* b_off, float* c, int64_t ldc, int rows,
+                                                           float alpha, float beta) {
+  tile_impl<true>(kc, a, b, b_off, c, ldc, rows, 16 * kVecs, alpha, beta);
+}
+
 }  // namespace
 
 const SgemmMicroKernel* sgemm_avx512_kernel() {
-  static const SgemmMicroKernel kernel{"avx512", kRows, 16 * kVecs, tile_avx512};
+  static const SgemmMicroKernel kernel{"avx512", kRows, 16 * kVecs, tile_avx512, tile_direct_avx512};
   return __builtin_cpu_supports("avx512f") ? &kernel : nullptr;
 }
 

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <string>
@@ -84,6 +85,12 @@ void transpose_4x16(const float* const src[4], float* dst, int w) {
 }
 #endif
 
+// Copies `panels` runs of W floats from s (contiguous) to d, d + stride, d + 2 stride, ...
+template <int W>
+void deal_row(const float* s, int64_t panels, int64_t stride, float* d) {
+  for (int64_t q = 0; q < panels; ++q, s += W, d += stride) std::memcpy(d, s, W * sizeof(float));
+}
+
 // Packs the k x width matrix X (element (p, x) at src[ap.offset(p) + ax.offset(x)]) into
 // panels of w columns: panel q holds, for each p, the w values x = q*w .. q*w + w - 1, zero
 // past width.
@@ -93,13 +100,22 @@ void pack_panels(const float* src, Axis ap, Axis ax, int64_t k, int64_t width, i
     // Each k step's values are contiguous: read each source row once, front to back,
     // dealing it out over the panels (rows can be far apart, e.g. ldb = N = 32768, and
     // short reads from many of them stall on the TLB and the prefetcher).
+    const int64_t full = width / w, tail = width - full * w;
     for (int64_t p = 0; p < k; ++p) {
       const float* s = src + ap.offset(p);
-      for (int64_t x0 = 0; x0 < width; x0 += w) {
-        const int cols = static_cast<int>(std::min<int64_t>(w, width - x0));
-        float* d = dst + (x0 / w) * panel + p * w;
-        for (int x = 0; x < cols; ++x) d[x] = s[x0 + x];
-        for (int x = cols; x < w; ++x) d[x] = 0.0f;
+      float* d = dst + p * w;
+      // Constant-size copies for the micro-kernels' widths: a copy loop of unknown length
+      // cost about as much as the multiply on convolution GEMMs of 16 rows (dev/conv).
+      switch (w) {
+        case 8: deal_row<8>(s, full, panel, d); break;
+        case 16: deal_row<16>(s, full, panel, d); break;
+        case 32: deal_row<32>(s, full, panel, d); break;
+        default: for (int64_t q = 0; q < full; ++q) std::copy(s + q * w, s + q * w + w, d + q * panel);
+      }
+      if (tail > 0) {
+        float* dt = d + full * panel;
+        std::copy(s + full * w, s + width, dt);
+        std::fill(dt + tail, dt + w, 0.0f);
       }
     }
     return;
@@ -151,13 +167,24 @@ class Scratch {
 
 thread_local Scratch tl_pack_a, tl_pack_b;
 
+thread_local std::vector<int64_t> tl_b_offsets;
+
+// C with at most this many rows reads op(B) in place, when its rows are contiguous, instead
+// of packing it (SgemmDirectTileFn): measured on convolutions with 16 to 64 output
+// channels (dev/conv).
+constexpr int64_t kDirectRows = 32;
+
 // One thread's share: the whole blocked loop nest over a rectangle of C. op(A) blocks are
-// packed once each (mc is large: they sit in L3) and op(B) blocks once per op(A) block.
+// packed once each (mc is large: they sit in L3) and op(B) blocks once per op(A) block,
+// except for few rows of C: op(B)'s full-width panels are then read in place and only a
+// ragged last panel is packed.
 void sgemm_blocked(const SgemmMicroKernel& kern, const SgemmBlocking& blk, const Problem& g) {
   const int mr = kern.mr, nr = kern.nr;
   const int64_t nc = even_block(g.n, blk.nc, nr), kc = even_block(g.k, blk.kc, 1), mc = even_block(g.m, blk.mc, mr);
+  const bool direct = g.m <= kDirectRows && g.b.col.unit();
   float* pa = tl_pack_a.get(mc * kc);
   float* pb = tl_pack_b.get(nc * kc);
+  std::vector<int64_t>& b_off = tl_b_offsets;
   for (int64_t ic = 0; ic < g.m; ic += mc) {
     const int64_t mb = std::min(mc, g.m - ic);
     for (int64_t pc = 0; pc < g.k; pc += kc) {
@@ -165,16 +192,25 @@ void sgemm_blocked(const SgemmMicroKernel& kern, const SgemmBlocking& blk, const
       const float beta = pc == 0 ? g.beta : 1.0f;  // later k blocks accumulate
       const View a = g.a.from(ic, pc);
       pack_panels(a.data, a.col, a.row, kb, mb, mr, pa);
+      if (direct) {
+        const View b = g.b.from(pc, 0);
+        b_off.resize(static_cast<size_t>(kb));
+        for (int64_t p = 0; p < kb; ++p) b_off[p] = b.row.offset(p);
+      }
       for (int64_t jc = 0; jc < g.n; jc += nc) {
         const int64_t nb = std::min(nc, g.n - jc);
         const View b = g.b.from(pc, jc);
-        pack_panels(b.data, b.row, b.col, kb, nb, nr, pb);
+        const int64_t in_place = direct ? nb / nr * nr : 0;  // columns read unpacked
+        const View rest = b.from(0, in_place);
+        pack_panels(rest.data, rest.row, rest.col, kb, nb - in_place, nr, pb);
         for (int64_t ir = 0; ir < mb; ir += mr) {
           const int rows = static_cast<int>(std::min<int64_t>(mr, mb - ir));
           float* c_row = g.c + (ic + ir) * g.ldc + jc;
-          for (int64_t jr = 0; jr < nb; jr += nr) {
+          for (int64_t jr = 0; jr < in_place; jr += nr)
+            kern.tile_direct(kb, pa + ir * kb, b.data + jr, b_off.data(), c_row + jr, g.ldc, rows, g.alpha, beta);
+          for (int64_t jr = in_place; jr < nb; jr += nr) {
             const int cols = static_cast<int>(std::min<int64_t>(nr, nb - jr));
-            kern.tile(kb, pa + ir * kb, pb + jr * kb, c_row + jr, g.ldc, rows, cols, g.alpha, beta);
+            kern.tile(kb, pa + ir * kb, pb + (jr - in_place) * kb, c_row + jr, g.ldc, rows, cols, g.alpha, beta);
           }
         }
       }

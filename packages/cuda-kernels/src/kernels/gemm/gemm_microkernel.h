@@ -13,11 +13,17 @@ namespace lb {
 
 using SgemmTileFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows, int cols,
                              float alpha, float beta);
+// The same for a full-width tile (NR columns) of op(B) read in place, unpacked: its k step p
+// is the NR floats at b + b_off[p]. Packing op(B) costs about as much as the multiply when
+// C has few rows (each packed value then serves only m / MR tiles), so the driver skips it.
+using SgemmDirectTileFn = void (*)(int64_t kc, const float* a, const float* b, const int64_t* b_off, float* c,
+                                   int64_t ldc, int rows, float alpha, float beta);
 
 struct SgemmMicroKernel {
   const char* name;  // "avx512", "avx2" or "portable"
   int mr, nr;
   SgemmTileFn tile;
+  SgemmDirectTileFn tile_direct;
 };
 
 // Cache blocking of the driver: panels of kc steps, op(B) blocks of nc columns (kept in

@@ -1,7 +1,8 @@
 // Portable SGEMM micro-kernel: a 4 x 8 tile of C in eight 4-float accumulators written with
 // GCC/Clang vector extensions, which map to SSE on x86-64 without -march and to NEON on
 // arm64 (plain loops get shuffled and spilled by the vectoriser). The fallback where
-// neither AVX2 nor AVX-512 runs. Layout and contract: gemm_microkernel.h.
+// neither AVX2 nor AVX-512 runs; its direct variant reads op(B) unpacked (row p at
+// b + b_off[p]). Layout and contract: gemm_microkernel.h.
 // Bench: `LARGEBATCH_SGEMM_KERNEL=portable make -C dev/gemm bench`.
 #include <cstring>
 
@@ -21,16 +22,18 @@ inline Vec4 load4(const float* p) {
   return v;
 }
 
-void tile_portable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows, int cols, float alpha,
-                   float beta) {
+// kDirect: op(B) row p at b + b_off[p] (all 8 columns), else packed (b advances 8 a step).
+template <bool kDirect>
+void tile_impl(int64_t kc, const float* a, const float* b, const int64_t* b_off, float* c, int64_t ldc, int rows,
+               int cols, float alpha, float beta) {
   Vec4 acc[kRows][kVecs] = {};
   for (int64_t p = 0; p < kc; ++p) {
     Vec4 bv[kVecs];
-    for (int v = 0; v < kVecs; ++v) bv[v] = load4(b + 4 * v);
+    for (int v = 0; v < kVecs; ++v) bv[v] = load4((kDirect ? b + b_off[p] : b) + 4 * v);
     for (int i = 0; i < kRows; ++i)
       for (int v = 0; v < kVecs; ++v) acc[i][v] += a[i] * bv[v];
     a += kRows;
-    b += 4 * kVecs;
+    if (!kDirect) b += 4 * kVecs;
   }
   for (int i = 0; i < rows; ++i) {
     float* ci = c + i * ldc;
@@ -41,10 +44,20 @@ void tile_portable(int64_t kc, const float* a, const float* b, float* c, int64_t
   }
 }
 
+void tile_portable(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int rows, int cols, float alpha,
+                   float beta) {
+  tile_impl<false>(kc, a, b, nullptr, c, ldc, rows, cols, alpha, beta);
+}
+
+void tile_direct_portable(int64_t kc, const float* a, const float* b, const int64_t* b_off, float* c, int64_t ldc,
+                          int rows, float alpha, float beta) {
+  tile_impl<true>(kc, a, b, b_off, c, ldc, rows, 4 * kVecs, alpha, beta);
+}
+
 }  // namespace
 
 const SgemmMicroKernel& sgemm_portable_kernel() {
-  static const SgemmMicroKernel kernel{"portable", kRows, 4 * kVecs, tile_portable};
+  static const SgemmMicroKernel kernel{"portable", kRows, 4 * kVecs, tile_portable, tile_direct_portable};
   return kernel;
 }
 
