@@ -12,6 +12,7 @@
 //   dx = weight invstd (dy - dbias / M - xhat dweight / M)  (training)
 //   dx = weight invstd dy                                   (eval)
 // weight and bias may be null (1 and 0). float32 and float64; per-channel sums in double.
+// CUDA (batch_norm_cuda.cu): the same on device memory, one block per channel.
 // Bench: `npx tsx bench/conv.ts` from the repo root.
 #pragma once
 #include <cstdint>
@@ -55,5 +56,11 @@ struct BatchNormBackward {
 
 Status batch_norm_forward_cpu(DType type, const BatchNormShape& s, const BatchNormOptions& o, const BatchNormForward& t);
 Status batch_norm_backward_cpu(DType type, const BatchNormShape& s, const BatchNormOptions& o, const BatchNormBackward& t);
+
+// Every pointer is device memory; stream is a cudaStream_t (null: the default stream).
+Status batch_norm_forward_cuda(DType type, const BatchNormShape& s, const BatchNormOptions& o,
+                               const BatchNormForward& t, void* stream);
+Status batch_norm_backward_cuda(DType type, const BatchNormShape& s, const BatchNormOptions& o,
+                                const BatchNormBackward& t, void* stream);
 
 }  // namespace lb

@@ -2,13 +2,14 @@
 // c's values are N runs of HW, one per image. Parallel over channels; a channel takes one
 // pass for its statistics and one to normalise (forward), one for its two sums and one
 // for dx (backward), each sum in double.
+// The per-channel arithmetic is batch_norm_rules.h, shared with the CUDA kernels.
 // Bench: `npx tsx bench/conv.ts` from the repo root.
-#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "../../core/thread_pool.h"
 #include "batch_norm.h"
+#include "batch_norm_rules.h"
 
 namespace lb {
 namespace {
@@ -40,10 +41,9 @@ struct Channels {
         sum_sq += d * d;
       }
     }
-    const double count = static_cast<double>(m());
-    const double centred = sum / count;
-    *mean = shift + centred;
-    *var = std::max(0.0, sum_sq / count - centred * centred);
+    const BnMoments mv = bn_moments(shift, sum, sum_sq, static_cast<double>(m()));
+    *mean = mv.mean;
+    *var = mv.var;
   }
 
   Status forward(const BatchNormForward& t) const {
@@ -60,11 +60,8 @@ struct Channels {
         double mean, var;
         if (o.training) {
           statistics(x, c, &mean, &var);
-          if (running_mean) running_mean[c] = static_cast<T>((1 - o.momentum) * running_mean[c] + o.momentum * mean);
-          if (running_var) {
-            const double unbiased = m() > 1 ? var * static_cast<double>(m()) / static_cast<double>(m() - 1) : NAN;
-            running_var[c] = static_cast<T>((1 - o.momentum) * running_var[c] + o.momentum * unbiased);
-          }
+          if (running_mean) running_mean[c] = static_cast<T>(bn_running(running_mean[c], mean, o.momentum));
+          if (running_var) running_var[c] = static_cast<T>(bn_running(running_var[c], bn_unbiased(var, m()), o.momentum));
         } else {
           mean = running_mean[c];
           var = running_var[c];
@@ -121,11 +118,8 @@ struct Channels {
         if (!dx) continue;
         // dx = k (g - mean_dy - xhat mean_dy_xhat) = g k + (x - mean) u + v, folded per channel
         // (x - mean first, as in the forward pass).
-        const double k = invstd * at(t.weight, c, 1.0);
-        const double count = static_cast<double>(m());
-        const double u = o.training ? -k * invstd * sum_dy_xhat / count : 0.0;
-        const double v = o.training ? -k * sum_dy / count : 0.0;
-        const T kt = static_cast<T>(k), ut = static_cast<T>(u), vt = static_cast<T>(v), mt = static_cast<T>(mean);
+        const BnDx f = bn_dx(invstd, at(t.weight, c, 1.0), sum_dy, sum_dy_xhat, static_cast<double>(m()), o.training);
+        const T kt = static_cast<T>(f.k), ut = static_cast<T>(f.u), vt = static_cast<T>(f.v), mt = static_cast<T>(mean);
         for (int64_t i = 0; i < s.n; ++i) {
           const int64_t base = (i * s.c + c) * s.hw;
           for (int64_t j = 0; j < s.hw; ++j) dx[base + j] = grad_at(dy, y, base + j) * kt + (x[base + j] - mt) * ut + vt;

@@ -1,0 +1,117 @@
+// Batch normalisation's CUDA kernels (src/kernels/batch_norm/batch_norm_cuda.cu),
+// emulated, against the CPU kernels: training and eval, with and without the fused ReLU,
+// with and without weight and bias, float32 and float64, channels of 1 value (running
+// variance NaN, as PyTorch), of fewer values than threads and of more, values whose mean
+// is far from 0; forward (y, saved mean and invstd, running statistics) then backward (dx,
+// dweight, dbias) from the forward's outputs. Under every schedule; agreement to 1e-4
+// (float32) or 1e-10 (float64) relative, with a floor of 1e-3. Run: lb_emu_tests batch_norm.
+#include <cmath>
+
+#include "../../src/kernels/batch_norm/batch_norm.h"
+#include "harness.h"
+
+namespace {
+
+using lb::BatchNormShape;
+using lb::DType;
+
+template <typename T>
+std::vector<T> values(size_t n, uint64_t seed, float lo, float hi) {
+  const std::vector<float> r = lbt::random_floats(n, seed, lo, hi);
+  return std::vector<T>(r.begin(), r.end());
+}
+
+template <typename T>
+double error(const std::vector<T>& a, const std::vector<T>& b) {
+  std::vector<double> x(a.begin(), a.end()), y(b.begin(), b.end());
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(x[i]) && std::isnan(y[i])) x[i] = y[i] = 0;  // the same NaN (one-value channels)
+  }
+  return lbt::max_rel_error(x, y);
+}
+
+// The tensors of one forward + backward, on the host or (device) on the device.
+template <typename T>
+struct Tensors {
+  std::vector<T> x, weight, bias, rmean, rvar, y, smean, sinv, dy, dx, dw, db;
+};
+
+template <typename T>
+Tensors<T> run(bool cuda, const BatchNormShape& s, const lb::BatchNormOptions& o, bool affine, Tensors<T> h) {
+  const DType type = std::is_same_v<T, float> ? DType::F32 : DType::F64;
+  if (!cuda) {
+    lb::BatchNormForward f{h.x.data(), affine ? h.weight.data() : nullptr, affine ? h.bias.data() : nullptr,
+                           h.rmean.data(), h.rvar.data(), h.y.data(), h.smean.data(), h.sinv.data()};
+    LBT_CHECK(lb::batch_norm_forward_cpu(type, s, o, f).ok, "batch_norm_forward_cpu");
+    lb::BatchNormBackward b{h.dy.data(), h.x.data(), h.y.data(), affine ? h.weight.data() : nullptr, h.smean.data(),
+                            h.sinv.data(), h.dx.data(), h.dw.data(), h.db.data()};
+    LBT_CHECK(lb::batch_norm_backward_cpu(type, s, o, b).ok, "batch_norm_backward_cpu");
+    return h;
+  }
+  std::vector<std::vector<T>*> all = {&h.x, &h.weight, &h.bias, &h.rmean, &h.rvar, &h.y, &h.smean, &h.sinv, &h.dy, &h.dx, &h.dw, &h.db};
+  std::vector<T*> d;
+  for (auto* v : all) d.push_back(lbt::to_device(*v));
+  lb::BatchNormForward f{d[0], affine ? d[1] : nullptr, affine ? d[2] : nullptr, d[3], d[4], d[5], d[6], d[7]};
+  const lb::Status sf = lb::batch_norm_forward_cuda(type, s, o, f, nullptr);
+  LBT_CHECK(sf.ok, "batch_norm_forward_cuda: " + sf.message);
+  lb::BatchNormBackward b{d[8], d[0], d[5], affine ? d[1] : nullptr, d[6], d[7], d[9], d[10], d[11]};
+  const lb::Status sb = lb::batch_norm_backward_cuda(type, s, o, b, nullptr);
+  LBT_CHECK(sb.ok, "batch_norm_backward_cuda: " + sb.message);
+  for (size_t i = 0; i < all.size(); ++i) {
+    *all[i] = lbt::to_host(d[i], all[i]->size());
+    cudaFree(d[i]);
+  }
+  return h;
+}
+
+template <typename T>
+void check(const std::string& schedule) {
+  const BatchNormShape shapes[] = {{2, 3, 5}, {1, 4, 1}, {4, 5, 33}, {3, 2, 300}};
+  for (const BatchNormShape& s : shapes) {
+    for (bool training : {true, false}) {
+      for (bool relu : {false, true}) {
+        for (bool affine : {true, false}) {
+          const lb::BatchNormOptions o{training, relu, 1e-5, 0.1};
+          const size_t n = static_cast<size_t>(s.n * s.c * s.hw), c = static_cast<size_t>(s.c);
+          Tensors<T> h{values<T>(n, 1, 4, 6), values<T>(c, 2, 0.5f, 1.5f), values<T>(c, 3, -0.5f, 0.5f),
+                       values<T>(c, 4, 4, 6), values<T>(c, 5, 0.1f, 1), values<T>(n, 6, -9, 9), values<T>(c, 7, -9, 9),
+                       values<T>(c, 8, -9, 9), values<T>(n, 9, -1, 1), values<T>(n, 10, -9, 9), values<T>(c, 11, -9, 9),
+                       values<T>(c, 12, -9, 9)};
+          const Tensors<T> want = run(false, s, o, affine, h), got = run(true, s, o, affine, h);
+          const double tol = std::is_same_v<T, float> ? 1e-4 : 1e-10;
+          const std::string what = std::string(std::is_same_v<T, float> ? "float32" : "float64") + " [" +
+                                   std::to_string(s.n) + "," + std::to_string(s.c) + "," + std::to_string(s.hw) + "]" +
+                                   (training ? " training" : " eval") + (relu ? " relu" : "") + (affine ? " affine" : "") +
+                                   " " + schedule;
+          const std::pair<const char*, double> errs[] = {
+              {"y", error(got.y, want.y)},         {"save_mean", error(got.smean, want.smean)},
+              {"save_invstd", error(got.sinv, want.sinv)}, {"running_mean", error(got.rmean, want.rmean)},
+              {"running_var", error(got.rvar, want.rvar)}, {"dx", error(got.dx, want.dx)},
+              {"dweight", error(got.dw, want.dw)},   {"dbias", error(got.db, want.db)}};
+          for (const auto& [name, e] : errs) LBT_CHECK(e < tol, what + ": " + name + " relative error " + std::to_string(e));
+        }
+      }
+    }
+  }
+}
+
+LBT_TEST(batch_norm, matches_cpu_every_schedule) {
+  lbt::for_each_schedule([](const std::string& s) {
+    check<float>(s);
+    check<double>(s);
+  });
+}
+
+LBT_TEST(batch_norm, bad_arguments) {
+  const BatchNormShape s{2, 3, 4};
+  const lb::BatchNormForward f{};
+  const lb::Status e = lb::batch_norm_forward_cuda(DType::F32, s, {false, false, 1e-5, 0.1}, f, nullptr);
+  LBT_CHECK(!e.ok && e.message.find("running statistics") != std::string::npos, "eval without running statistics");
+  const lb::Status t = lb::batch_norm_forward_cuda(DType::I32, s, {true, false, 1e-5, 0.1}, f, nullptr);
+  LBT_CHECK(!t.ok && t.message.find("float32 or float64") != std::string::npos, "an int32 batch norm");
+  const lb::BatchNormBackward b{};
+  const lb::Status r = lb::batch_norm_backward_cuda(DType::F32, s, {true, true, 1e-5, 0.1}, b, nullptr);
+  LBT_CHECK(!r.ok && r.message.find("needs y") != std::string::npos, "a fused-ReLU backward without y");
+}
+
+}  // namespace
