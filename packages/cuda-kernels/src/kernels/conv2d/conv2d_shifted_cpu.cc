@@ -13,10 +13,12 @@
 //   forward:         Y_wide [Kg, cols] = W_g [Kg, Cg*R*S] * rows(xp)
 //   backward data:   stride 1 only: the forward of dy with the flipped, transposed kernel (a
 //                    stride-1 convolution's adjoint is one, padded by dil*(R-1) - pad)
-//   backward weight: dW_g [Kg, Cg*R*S] += dY_wide [Kg, cols] * rows(xp)^T, dY_wide zero at the
-//                    dropped columns; each thread into its own accumulator, summed at the end
+//   backward weight: per tap, dW_tap [Kg, Cg] += dY_wide [Kg, cols] * X_tap^T (dY_wide zero at
+//                    the dropped columns), on xp packed once for all taps; each thread into
+//                    its own accumulator, summed at the end
 // Bench: `make -C dev/conv bench` (per shape), `pnpm --filter @largebatch/bench conv`.
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <string>
@@ -24,12 +26,14 @@
 
 #include "../../core/thread_pool.h"
 #include "../gemm/gemm.h"
+#include "../gemm/gemm_microkernel.h"
 #include "conv2d.h"
 
 namespace lb {
 namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 // Wide columns a chunk aims for (as conv2d_cpu.cc's kTargetColumns): enough to amortise
 // packing W_g.
@@ -126,10 +130,12 @@ struct Plan {
   }
 };
 
-// Zeroed scratch, allocated up front so that a failure is a Status, not an exception.
-Status zeroed(int64_t count, std::unique_ptr<float[]>* out) {
-  out->reset(new (std::nothrow) float[static_cast<size_t>(count)]());
+// Zeroed scratch, allocated up front so that a failure is a Status, not an exception; *at
+// is its start rounded up to 64 bytes (packed micro-kernel operands need aligned loads).
+Status zeroed(int64_t count, std::unique_ptr<float[]>* out, float** at) {
+  out->reset(new (std::nothrow) float[static_cast<size_t>(count + 16)]());
   if (!*out) return LB_FAIL("conv2d: out of memory for " + std::to_string(count * 4) + " bytes of scratch");
+  *at = out->get() + (16 - reinterpret_cast<uintptr_t>(out->get()) / 4 % 16) % 16;
   return Status::Ok();
 }
 
@@ -146,9 +152,10 @@ Status conv2d_shifted_forward(const Conv2dShape& s, const float* x, const float*
   const Plan plan(s);
   const int64_t per_worker = plan.xp_size() + plan.wide_size();
   std::unique_ptr<float[]> scratch;
-  LB_RETURN_IF_FAILED(zeroed(per_worker * plan.workers, &scratch));
+  float* base = nullptr;
+  LB_RETURN_IF_FAILED(zeroed(per_worker * plan.workers, &scratch, &base));
   plan.run([&](int64_t wk, bool, int64_t n0, int64_t nb) {
-    float* xp = scratch.get() + wk * per_worker;
+    float* xp = base + wk * per_worker;
     float* wide = xp + plan.xp_size();
     for (int64_t grp = 0; grp < s.groups; ++grp) {
       plan.pad(x, n0, nb, grp, xp);
@@ -187,28 +194,81 @@ Status conv2d_shifted_backward_data(const Conv2dShape& s, const float* dy, const
   return conv2d_shifted_forward(conv2d_adjoint_shape(s), dy, flipped.get(), nullptr, dx);
 }
 
+namespace {
+
+// dst[panel][t][i] = src + offset(panel * w + i) [t] for t < len, i < w: `count` rows of len
+// floats dealt into panels of w rows, interleaved step by step (the micro-kernel's packed
+// layout), rows past count reading 0.
+template <typename Offset>
+void interleave(const float* src, const Offset& offset, int64_t count, int64_t len, int w, float* dst) {
+  for (int64_t r0 = 0; r0 < count; r0 += w, dst += len * w)
+    for (int i = 0; i < w; ++i) {
+      if (r0 + i >= count) {
+        for (int64_t t = 0; t < len; ++t) dst[t * w + i] = 0.0f;
+        continue;
+      }
+      const float* row = src + offset(r0 + i);
+      for (int64_t t = 0; t < len; ++t) dst[t * w + i] = row[t];
+    }
+}
+
+}  // namespace
+
+// Backward weight without unfolding: every tap's GEMM dW_tap [Kg, Cg] = dY_wide [Kg, cols] *
+// X_tap^T reads the same transposed input, shifted by the tap's offset, so the input is
+// packed into the micro-kernel's layout once per chunk (not once per tap, as unfolding or
+// packing rows(xp) would: 9 copies for 3x3) and each tap's tiles start at offset * NR.
 Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
   const Plan plan(s);
-  const int64_t weights = s.k * plan.crs;
-  if (s.n == 0) {
-    std::fill(dw, dw + weights, 0.0f);
-    return Status::Ok();
-  }
-  // Worker 0 accumulates into dw, the others into accumulators after their buffers, added
-  // at the end (so results do not depend on scheduling).
-  const int64_t per_worker = plan.xp_size() + plan.wide_size() + weights;
+  const int64_t weights = s.k * plan.crs, rs = s.r * s.s;
+  std::fill(dw, dw + weights, 0.0f);
+  if (s.n == 0) return Status::Ok();
+  const SgemmMicroKernel& kern = sgemm_selected_kernel();
+  const int64_t mr = kern.mr, nr = kern.nr;
+  const bool per_tap = 2 * plan.cg >= nr;
+  const int64_t span = plan.phases * plan.per_chunk * plan.plane;  // one channel of xp
+  const int64_t a_size = round_up(plan.kg, mr) * plan.ld(), b_size = round_up(plan.cg, nr) * span;
+  const int64_t tap_size = round_up(plan.kg, mr) * round_up(plan.cg, nr);
+  // Worker 0 accumulates into dw, the others into their own accumulators, added at the end
+  // (so results do not depend on scheduling). Sections start at multiples of 16 floats, so
+  // that the packed operands keep the 64-byte alignment of the scratch.
+  const int64_t xp_at = round_up(plan.xp_size() + plan.wide_size(), 16), pb_at = xp_at + round_up(a_size, 16);
+  const int64_t per_worker = round_up(pb_at + b_size + tap_size + weights, 16);
   std::unique_ptr<float[]> scratch;
-  LB_RETURN_IF_FAILED(zeroed(per_worker * plan.workers, &scratch));
-  auto accumulator = [&](int64_t wk) { return wk == 0 ? dw : scratch.get() + (wk + 1) * per_worker - weights; };
-  plan.run([&](int64_t wk, bool first, int64_t n0, int64_t nb) {
-    float* xp = scratch.get() + wk * per_worker;
+  float* base = nullptr;
+  LB_RETURN_IF_FAILED(zeroed(per_worker * plan.workers, &scratch, &base));
+  auto accumulator = [&](int64_t wk) { return wk == 0 ? dw : base + (wk + 1) * per_worker - weights; };
+  plan.run([&](int64_t wk, bool, int64_t n0, int64_t nb) {
+    float* xp = base + wk * per_worker;
     float* wide = xp + plan.xp_size();
+    float* pa = xp + xp_at;
+    float* pb = xp + pb_at;
+    float* tap = pb + b_size;  // one tap's dW [Kg, Cg], row stride round_up(Cg, NR)
     float* acc = accumulator(wk);
+    const int64_t cols = plan.cols(nb), ldt = round_up(plan.cg, nr);
     for (int64_t grp = 0; grp < s.groups; ++grp) {
       plan.pad(x, n0, nb, grp, xp);
       plan.for_each_row(n0, nb, grp, [&](int64_t wi, int64_t ti) { std::copy(dy + ti, dy + ti + s.q, wide + wi); });
-      sgemm_rows(false, true, plan.kg, plan.crs, plan.cols(nb), 1.0f, wide, nullptr, plan.ld(), xp, plan.rows.data(), 0,
-                 first ? 0.0f : 1.0f, acc + grp * plan.kg * plan.crs, plan.crs);
+      if (!per_tap) {
+        // Fewer channels than half a tile: the taps' tiles would be mostly padding, so one
+        // GEMM over rows(xp) packs them all together instead.
+        sgemm_rows(false, true, plan.kg, plan.crs, cols, 1.0f, wide, nullptr, plan.ld(), xp, plan.rows.data(), 0, 1.0f,
+                   acc + grp * plan.kg * plan.crs, plan.crs);
+        continue;
+      }
+      interleave(wide, [&](int64_t r) { return r * plan.ld(); }, plan.kg, cols, static_cast<int>(mr), pa);
+      interleave(xp, [&](int64_t c) { return c * span; }, plan.cg, span, static_cast<int>(nr), pb);
+      for (int64_t t = 0; t < rs; ++t) {
+        const int64_t shift = plan.rows[t];  // channel 0's row of tap t: its offset in a channel
+        for (int64_t ir = 0; ir < plan.kg; ir += mr)
+          for (int64_t jr = 0; jr < plan.cg; jr += nr)
+            kern.tile(cols, pa + ir * cols, pb + jr * span + shift * nr, tap + ir * ldt + jr, ldt,
+                      static_cast<int>(std::min(mr, plan.kg - ir)), static_cast<int>(std::min(nr, plan.cg - jr)), 1.0f,
+                      0.0f);
+        float* out = acc + grp * plan.kg * plan.crs + t;
+        for (int64_t kk = 0; kk < plan.kg; ++kk)
+          for (int64_t c = 0; c < plan.cg; ++c) out[(kk * plan.cg + c) * rs] += tap[kk * ldt + c];
+      }
     }
   });
   parallel_for(weights, 4096, [&](int64_t i0, int64_t i1) {
