@@ -150,10 +150,19 @@ void im2col(const Conv2dShape& s, const Geometry& g, const T* x, int64_t nb, T* 
     for (int64_t row = row0; row < row1; ++row) {
       const int64_t c = row / g.rs;
       const Tap& t = g.taps[row % g.rs];
+      // Whole rows in, whole rows out, one after another (a 1x1 kernel, or the middle column
+      // of a kernel when W == Q): the tap's rows are one block, copied at once; copies of a
+      // row each cost a library call per 2 to 8 values on ResNet-50's small planes.
+      const bool block = s.stride_h == 1 && s.stride_w == 1 && t.w_off == 0 && s.w == s.q;
       for (int64_t i = 0; i < nb; ++i) {
         const T* plane = x + (i * s.c + c) * g.hw;
         T* dst = col + row * ld + i * g.pq;
         std::fill(dst, dst + t.ps.lo * s.q, T(0));
+        if (block) {
+          std::copy(plane + (t.ps.lo + t.h_off) * s.w, plane + (t.ps.hi + t.h_off) * s.w, dst + t.ps.lo * s.q);
+          std::fill(dst + t.ps.hi * s.q, dst + g.pq, T(0));
+          continue;
+        }
         for (int64_t p = t.ps.lo; p < t.ps.hi; ++p) {
           const T* in = plane + (p * s.stride_h + t.h_off) * s.w;
           T* d = dst + p * s.q;
