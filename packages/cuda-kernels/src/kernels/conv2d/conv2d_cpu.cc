@@ -168,7 +168,7 @@ void im2col(const Conv2dShape& s, const Geometry& g, const T* x, int64_t nb, T* 
           T* d = dst + p * s.q;
           std::fill(d, d + t.qs.lo, T(0));
           if (s.stride_w == 1) {
-            std::copy(in + t.qs.lo + t.w_off, in + t.qs.hi + t.w_off, d + t.qs.lo);
+            copy_values(in + t.qs.lo + t.w_off, t.qs.hi - t.qs.lo, d + t.qs.lo);
           } else {
             for (int64_t q = t.qs.lo; q < t.qs.hi; ++q) d[q] = in[q * s.stride_w + t.w_off];
           }
@@ -233,7 +233,7 @@ struct Kernels {
   const T* gather(const T* t, int64_t channels, int64_t n0, int64_t nb, int64_t grp, T* staging) const {
     const T* src = t + (n0 * channels + grp * g.kg) * g.pq;
     if (nb == 1) return src;
-    for_each_plane(channels, g.kg, nb, g.pq, [&](int64_t ti, int64_t ci) { std::copy(src + ti, src + ti + g.pq, staging + ci); });
+    for_each_plane(channels, g.kg, nb, g.pq, [&](int64_t ti, int64_t ci) { copy_values(src + ti, g.pq, staging + ci); });
     return staging;
   }
 
@@ -284,7 +284,7 @@ struct Kernels {
           const T* wg = w + grp * g.kg * g.crs;
           T* yg = y + (n0 * s.k + grp * g.kg) * g.pq;
           gemm(false, false, g.kg, cols, g.crs, wg, g.crs, b, cols, T(0), nb == 1 ? yg : staging, cols);
-          if (nb > 1) for_each_plane(s.k, g.kg, nb, g.pq, [&](int64_t ti, int64_t ci) { std::copy(staging + ci, staging + ci + g.pq, yg + ti); });
+          if (nb > 1) for_each_plane(s.k, g.kg, nb, g.pq, [&](int64_t ti, int64_t ci) { copy_values(staging + ci, g.pq, yg + ti); });
         }
         if (bias) {
           for (int64_t i = 0; i < nb * s.k; ++i) {

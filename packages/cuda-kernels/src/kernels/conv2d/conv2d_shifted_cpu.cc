@@ -103,7 +103,7 @@ struct Plan {
             const int64_t w0 = ((b - s.pad_w) % s.stride_w + s.stride_w) % s.stride_w;  // first w with (w + pad_w) % stride_w == b
             float* dst = xp + ((c * phases + ph) * per_chunk + i) * plane + hp / s.stride_h * ws + (w0 + s.pad_w) / s.stride_w;
             const float* row = src + h * s.w;
-            if (s.stride_w == 1) std::copy(row, row + s.w, dst);
+            if (s.stride_w == 1) copy_values(row, s.w, dst);
             else for (int64_t w = w0; w < s.w; w += s.stride_w) *dst++ = row[w];
           }
         }
@@ -248,7 +248,7 @@ Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, cons
     const int64_t cols = plan.cols(nb), ldt = round_up(plan.cg, nr);
     for (int64_t grp = 0; grp < s.groups; ++grp) {
       plan.pad(x, n0, nb, grp, xp);
-      plan.for_each_row(n0, nb, grp, [&](int64_t wi, int64_t ti) { std::copy(dy + ti, dy + ti + s.q, wide + wi); });
+      plan.for_each_row(n0, nb, grp, [&](int64_t wi, int64_t ti) { copy_values(dy + ti, s.q, wide + wi); });
       if (!per_tap) {
         // Fewer channels than half a tile: the taps' tiles would be mostly padding, so one
         // GEMM over rows(xp) packs them all together instead.
