@@ -87,6 +87,7 @@ const geometries: [string, Geometry][] = [
   ['3x3 groups 2 on 19x21 planes (shifted windows)', { x: [2, 16, 19, 21], w: [10, 8, 3, 3], padding: [1, 1], groups: 2 }],
   ['3x3 dilation 2 pad 2 on 30x28 planes (shifted windows)', { x: [2, 8, 30, 28], w: [5, 8, 3, 3], padding: [2, 2], dilation: [2, 2] }],
   ['3x5 kernel pad [1, 2] on 29x27 planes (shifted windows)', { x: [3, 8, 29, 27], w: [6, 8, 3, 5], padding: [1, 2] }],
+  ['3x3 pad 1 on 14x14 planes (shifted windows for backward weight only)', { x: [2, 4, 14, 14], w: [5, 4, 3, 3], padding: [1, 1] }],
   // Strides above 1 split the padded input into phase planes (every other row and column).
   ['3x3 stride 2 pad 1 on 25x23 planes (shifted windows over 4 phases)', { x: [3, 4, 25, 23], w: [6, 4, 3, 3], stride: [2, 2], padding: [1, 1] }],
   ['3x3 stride [2, 1] pad 1 on 21x19 planes (shifted windows over 2 phases)', { x: [2, 3, 21, 19], w: [5, 3, 3, 3], stride: [2, 1], padding: [1, 1] }],

@@ -43,10 +43,10 @@ inline void copy_values(const T* src, int64_t n, T* dst) {
   for (int64_t j = 0; j < n; ++j) dst[j] = src[j];
 }
 
-// Stride-1 float32 convolutions as an implicit GEMM over shifted windows of a padded copy of
-// the input (conv2d_shifted_cpu.cc), which the *_cpu functions above call where
-// conv2d_shifted_fits (the forward and backward weight) or ..._fits_backward_data hold.
-bool conv2d_shifted_fits(const Conv2dShape& s);
+// Float32 convolutions as an implicit GEMM over shifted windows of a padded copy of the
+// input (conv2d_shifted_cpu.cc), which the *_cpu functions above call where
+// conv2d_shifted_fits (forward, or backward weight) or ..._fits_backward_data hold.
+bool conv2d_shifted_fits(const Conv2dShape& s, bool backward_weight);
 bool conv2d_shifted_fits_backward_data(const Conv2dShape& s);
 // The stride-1 convolution whose forward is s's backward data (input dy, output dx, the
 // flipped kernel transposed to [C, K/groups, R, S], padding dil*(kernel-1) - pad).

@@ -390,9 +390,12 @@ Status dispatch_float(DType type, const Conv2dShape& s, F&& f) {
 // Whether the float32 kernels take the shifted-window path of conv2d_shifted_cpu.cc
 // (planes large enough that its dropped columns cost less than unfolding); a pointwise
 // convolution stays here, where one image's GEMM reads x in place.
-bool shifted(DType type, const Conv2dShape& s, bool backward_data) {
+enum class Pass { forward, backward_data, backward_weight };
+
+bool shifted(DType type, const Conv2dShape& s, Pass pass) {
   if (type != DType::F32 || geometry_of(s).pointwise) return false;
-  return backward_data ? conv2d_shifted_fits_backward_data(s) : conv2d_shifted_fits(s);
+  return pass == Pass::backward_data ? conv2d_shifted_fits_backward_data(s)
+                                     : conv2d_shifted_fits(s, pass == Pass::backward_weight);
 }
 
 // The output size along one axis, or 0 when the dilated kernel overhangs the padded input.
@@ -424,7 +427,7 @@ Status conv2d_check(const Conv2dShape& s) {
 
 Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const void* w, const void* bias, void* y) {
   LB_RETURN_IF_FAILED(conv2d_check(s));
-  if (shifted(type, s, false))
+  if (shifted(type, s, Pass::forward))
     return conv2d_shifted_forward(s, static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
                                   static_cast<float*>(y));
   return dispatch_float(type, s, [&](const auto& kern) {
@@ -435,7 +438,7 @@ Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const
 
 Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy, const void* w, void* dx) {
   LB_RETURN_IF_FAILED(conv2d_check(s));
-  if (shifted(type, s, true))
+  if (shifted(type, s, Pass::backward_data))
     return conv2d_shifted_backward_data(s, static_cast<const float*>(dy), static_cast<const float*>(w), static_cast<float*>(dx));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
@@ -446,11 +449,11 @@ Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy
 Status conv2d_backward_weight_cpu(DType type, const Conv2dShape& s, const void* x, const void* dy, void* dw,
                                   void* dbias) {
   LB_RETURN_IF_FAILED(conv2d_check(s));
-  if (dw && shifted(type, s, false))
+  if (dw && shifted(type, s, Pass::backward_weight))
     LB_RETURN_IF_FAILED(conv2d_shifted_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
-    if (dw && !shifted(type, s, false))
+    if (dw && !shifted(type, s, Pass::backward_weight))
       LB_RETURN_IF_FAILED(kern.backward_weight(static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dw)));
     if (dbias) kern.backward_bias(static_cast<const T*>(dy), static_cast<T*>(dbias));
     return Status::Ok();

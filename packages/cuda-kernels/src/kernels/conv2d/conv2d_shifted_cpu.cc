@@ -8,7 +8,7 @@
 // GEMM row that sgemm_rows reads in place. Columns with q >= Q (and rows p >= P between
 // images) are computed and dropped, Hs*Ws / (P*Q) of the work (1.13x for 32x32 planes,
 // stride 1 or 2, pad 1), so conv2d_cpu.cc takes this path only where that beats unfolding
-// (conv2d_shifted_fits). Only the phases some tap reads are copied (a 1x1 stride-2
+// (conv2d_shifted_fits...). Only the phases some tap reads are copied (a 1x1 stride-2
 // convolution copies every other pixel of every other row, once).
 //   forward:         Y_wide [Kg, cols] = W_g [Kg, Cg*R*S] * rows(xp)
 //   backward data:   stride 1 only: the forward of dy with the flipped, transposed kernel (a
@@ -38,9 +38,11 @@ int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 // Wide columns a chunk aims for (as conv2d_cpu.cc's kTargetColumns): enough to amortise
 // packing W_g.
 constexpr int64_t kTargetColumns = 512;
-// The most wide work over useful work this path accepts: measured on ResNet shapes
-// (dev/conv), 34x34 over 32x32 and 18x18 over 16x16 win against im2col, 10x10 over 8x8 not.
-constexpr double kMaxWaste = 1.3;
+// The most wide work over useful work this path accepts, measured on ResNet shapes
+// (dev/conv): 34x34 over 32x32 and 18x18 over 16x16 (stride 1 or 2) win against unfolding,
+// 10x10 over 8x8 does not; the backward weight also wins with the 7x7/2 stem's 19x19 over
+// 16x16, where the forward loses.
+constexpr double kMaxWaste = 1.3, kMaxWasteBackwardWeight = 1.45;
 // The fewest GEMM rows (output channels per group) for which this path pays.
 constexpr int64_t kMinRows = 8;
 
@@ -141,10 +143,10 @@ Status zeroed(int64_t count, std::unique_ptr<float[]>* out, float** at) {
 
 }  // namespace
 
-bool conv2d_shifted_fits(const Conv2dShape& s) {
+bool conv2d_shifted_fits(const Conv2dShape& s, bool backward_weight) {
   const double wide = static_cast<double>(ceil_div(s.h + 2 * s.pad_h, s.stride_h)) *
                       static_cast<double>(ceil_div(s.w + 2 * s.pad_w, s.stride_w));
-  return wide <= kMaxWaste * static_cast<double>(s.p * s.q);
+  return wide <= (backward_weight ? kMaxWasteBackwardWeight : kMaxWaste) * static_cast<double>(s.p * s.q);
 }
 
 Status conv2d_shifted_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
@@ -174,7 +176,7 @@ Status conv2d_shifted_forward(const Conv2dShape& s, const float* x, const float*
 // too few below kMinRows for the micro-kernel's tiles (unfolding then wins).
 bool conv2d_shifted_fits_backward_data(const Conv2dShape& s) {
   return s.stride_h == 1 && s.stride_w == 1 && s.pad_h <= s.dil_h * (s.r - 1) && s.pad_w <= s.dil_w * (s.s - 1) &&
-         s.c / s.groups >= kMinRows && conv2d_shifted_fits(conv2d_adjoint_shape(s));
+         s.c / s.groups >= kMinRows && conv2d_shifted_fits(conv2d_adjoint_shape(s), false);
 }
 
 Conv2dShape conv2d_adjoint_shape(const Conv2dShape& s) {
