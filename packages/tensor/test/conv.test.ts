@@ -80,13 +80,14 @@ const geometries: [string, Geometry][] = [
   ['1x1 stride 2 pad 1 on 1x1 planes (every output reads padding only)', { x: [2, 3, 1, 1], w: [4, 3, 1, 1], stride: [2, 2], padding: [1, 1] }],
   // Stride 1 on planes where a padded copy wastes little: float32 takes the shifted-window
   // implicit GEMM (conv2d_shifted_cpu.cc), float64 still unfolds; with at least 8 input
-  // channels per group the backward data goes the same way (the adjoint convolution).
+  // channels per group the float32 backward data is the adjoint convolution's forward.
   ['3x3 pad 1 on 20x17 planes, 5 input channels (backward data unfolds)', { x: [3, 5, 20, 17], w: [7, 5, 3, 3], padding: [1, 1] }],
   ['3x3 pad 1 on 20x17 planes (shifted windows)', { x: [3, 9, 20, 17], w: [7, 9, 3, 3], padding: [1, 1] }],
   ['3x3 pad 0 on 30x30 planes (shifted windows)', { x: [2, 8, 30, 30], w: [4, 8, 3, 3] }],
   ['3x3 groups 2 on 19x21 planes (shifted windows)', { x: [2, 16, 19, 21], w: [10, 8, 3, 3], padding: [1, 1], groups: 2 }],
   ['3x3 dilation 2 pad 2 on 30x28 planes (shifted windows)', { x: [2, 8, 30, 28], w: [5, 8, 3, 3], padding: [2, 2], dilation: [2, 2] }],
   ['3x5 kernel pad [1, 2] on 29x27 planes (shifted windows)', { x: [3, 8, 29, 27], w: [6, 8, 3, 5], padding: [1, 2] }],
+  ['3x3 pad 1 on 5x6 planes, 8 input channels (backward data as the adjoint forward, unfolded)', { x: [3, 8, 5, 6], w: [6, 8, 3, 3], padding: [1, 1] }],
   ['3x3 pad 1 on 14x14 planes (shifted windows for backward weight only)', { x: [2, 4, 14, 14], w: [5, 4, 3, 3], padding: [1, 1] }],
   // Strides above 1 split the padded input into phase planes (every other row and column).
   ['3x3 stride 2 pad 1 on 25x23 planes (shifted windows over 4 phases)', { x: [3, 4, 25, 23], w: [6, 4, 3, 3], stride: [2, 2], padding: [1, 1] }],

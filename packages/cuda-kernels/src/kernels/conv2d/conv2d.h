@@ -45,14 +45,9 @@ inline void copy_values(const T* src, int64_t n, T* dst) {
 
 // Float32 convolutions as an implicit GEMM over shifted windows of a padded copy of the
 // input (conv2d_shifted_cpu.cc), which the *_cpu functions above call where
-// conv2d_shifted_fits (forward, or backward weight) or ..._fits_backward_data hold.
+// conv2d_shifted_fits (forward, or backward weight) holds.
 bool conv2d_shifted_fits(const Conv2dShape& s, bool backward_weight);
-bool conv2d_shifted_fits_backward_data(const Conv2dShape& s);
-// The stride-1 convolution whose forward is s's backward data (input dy, output dx, the
-// flipped kernel transposed to [C, K/groups, R, S], padding dil*(kernel-1) - pad).
-Conv2dShape conv2d_adjoint_shape(const Conv2dShape& s);
 Status conv2d_shifted_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y);
-Status conv2d_shifted_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx);
 Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw);
 
 }  // namespace lb

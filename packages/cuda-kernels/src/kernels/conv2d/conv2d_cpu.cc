@@ -398,12 +398,38 @@ Status dispatch_float(DType type, const Conv2dShape& s, F&& f) {
 // Whether the float32 kernels take the shifted-window path of conv2d_shifted_cpu.cc
 // (planes large enough that its dropped columns cost less than unfolding); a pointwise
 // convolution stays here, where one image's GEMM reads x in place.
-enum class Pass { forward, backward_data, backward_weight };
+bool shifted(DType type, const Conv2dShape& s, bool backward_weight) {
+  return type == DType::F32 && !geometry_of(s).pointwise && conv2d_shifted_fits(s, backward_weight);
+}
 
-bool shifted(DType type, const Conv2dShape& s, Pass pass) {
-  if (type != DType::F32 || geometry_of(s).pointwise) return false;
-  return pass == Pass::backward_data ? conv2d_shifted_fits_backward_data(s)
-                                     : conv2d_shifted_fits(s, pass == Pass::backward_weight);
+// A stride-1 convolution's backward data is the forward of its adjoint: input dy, output dx,
+// the kernel flipped and transposed to [C, K/groups, R, S], padding dil*(kernel - 1) - pad.
+// Float32 takes it (a GEMM and an unfolding, or shifted windows, in place of a GEMM and a
+// scatter-add); float64 keeps col2im as the reference. Measured (dev/conv), it wins for
+// kernels larger than 1x1 whose taps are all live: a 1x1 kernel's col2im is a GEMM in
+// place, and where taps read only padding (planes of 1x1) the flipped copy of the whole
+// kernel costs more than the GEMM over the live taps. The adjoint's GEMMs have C/groups
+// rows: with fewer than kMinAdjointRows the micro-kernel's tiles run mostly empty.
+constexpr int64_t kMinAdjointRows = 8;
+
+bool adjoint_applies(DType type, const Conv2dShape& s) {
+  return type == DType::F32 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h <= s.dil_h * (s.r - 1) &&
+         s.pad_w <= s.dil_w * (s.s - 1) && s.c / s.groups >= kMinAdjointRows && s.r * s.s > 1 &&
+         geometry_of(s).all_live;
+}
+
+Status backward_data_by_adjoint(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
+  const Conv2dShape adjoint{s.n, s.k, s.p, s.q, s.c, s.r, s.s, s.h, s.w, 1, 1, s.dil_h * (s.r - 1) - s.pad_h,
+                            s.dil_w * (s.s - 1) - s.pad_w, s.dil_h, s.dil_w, s.groups};
+  // w'[g*Cg + c, kk, r, s] = w[g*Kg + kk, c, R-1-r, S-1-s].
+  const int64_t cg = s.c / s.groups, kg = s.k / s.groups, rs = s.r * s.s;
+  std::unique_ptr<float[]> flipped;
+  LB_RETURN_IF_FAILED(allocate(s.k * cg * rs, &flipped));
+  for (int64_t k = 0; k < s.k; ++k)
+    for (int64_t c = 0; c < cg; ++c)
+      for (int64_t t = 0; t < rs; ++t)
+        flipped[(((k / kg) * cg + c) * kg + k % kg) * rs + (rs - 1 - t)] = w[(k * cg + c) * rs + t];
+  return conv2d_forward_cpu(DType::F32, adjoint, dy, flipped.get(), nullptr, dx);
 }
 
 // The output size along one axis, or 0 when the dilated kernel overhangs the padded input.
@@ -435,7 +461,7 @@ Status conv2d_check(const Conv2dShape& s) {
 
 Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const void* w, const void* bias, void* y) {
   LB_RETURN_IF_FAILED(conv2d_check(s));
-  if (shifted(type, s, Pass::forward))
+  if (shifted(type, s, false))
     return conv2d_shifted_forward(s, static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
                                   static_cast<float*>(y));
   return dispatch_float(type, s, [&](const auto& kern) {
@@ -446,8 +472,8 @@ Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const
 
 Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy, const void* w, void* dx) {
   LB_RETURN_IF_FAILED(conv2d_check(s));
-  if (shifted(type, s, Pass::backward_data))
-    return conv2d_shifted_backward_data(s, static_cast<const float*>(dy), static_cast<const float*>(w), static_cast<float*>(dx));
+  if (adjoint_applies(type, s))
+    return backward_data_by_adjoint(s, static_cast<const float*>(dy), static_cast<const float*>(w), static_cast<float*>(dx));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
     return kern.backward_data(static_cast<const T*>(dy), static_cast<const T*>(w), static_cast<T*>(dx));
@@ -457,11 +483,11 @@ Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy
 Status conv2d_backward_weight_cpu(DType type, const Conv2dShape& s, const void* x, const void* dy, void* dw,
                                   void* dbias) {
   LB_RETURN_IF_FAILED(conv2d_check(s));
-  if (dw && shifted(type, s, Pass::backward_weight))
+  if (dw && shifted(type, s, true))
     LB_RETURN_IF_FAILED(conv2d_shifted_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
-    if (dw && !shifted(type, s, Pass::backward_weight))
+    if (dw && !shifted(type, s, true))
       LB_RETURN_IF_FAILED(kern.backward_weight(static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dw)));
     if (dbias) kern.backward_bias(static_cast<const T*>(dy), static_cast<T*>(dbias));
     return Status::Ok();

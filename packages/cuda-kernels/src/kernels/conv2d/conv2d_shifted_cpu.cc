@@ -11,8 +11,7 @@
 // (conv2d_shifted_fits...). Only the phases some tap reads are copied (a 1x1 stride-2
 // convolution copies every other pixel of every other row, once).
 //   forward:         Y_wide [Kg, cols] = W_g [Kg, Cg*R*S] * rows(xp)
-//   backward data:   stride 1 only: the forward of dy with the flipped, transposed kernel (a
-//                    stride-1 convolution's adjoint is one, padded by dil*(R-1) - pad)
+//   backward data:   (stride 1) conv2d_cpu.cc runs the adjoint convolution's forward
 //   backward weight: per tap, dW_tap [Kg, Cg] += dY_wide [Kg, cols] * X_tap^T (dY_wide zero at
 //                    the dropped columns), on xp packed once for all taps; each thread into
 //                    its own accumulator, summed at the end
@@ -43,8 +42,6 @@ constexpr int64_t kTargetColumns = 512;
 // 10x10 over 8x8 does not; the backward weight also wins with the 7x7/2 stem's 19x19 over
 // 16x16, where the forward loses.
 constexpr double kMaxWaste = 1.3, kMaxWasteBackwardWeight = 1.45;
-// The fewest GEMM rows (output channels per group) for which this path pays.
-constexpr int64_t kMinRows = 8;
 
 struct Plan {
   const Conv2dShape& s;
@@ -170,30 +167,6 @@ Status conv2d_shifted_forward(const Conv2dShape& s, const float* x, const float*
     }
   });
   return Status::Ok();
-}
-
-// The adjoint is a stride-1 convolution only for stride 1; its GEMMs have C / groups rows,
-// too few below kMinRows for the micro-kernel's tiles (unfolding then wins).
-bool conv2d_shifted_fits_backward_data(const Conv2dShape& s) {
-  return s.stride_h == 1 && s.stride_w == 1 && s.pad_h <= s.dil_h * (s.r - 1) && s.pad_w <= s.dil_w * (s.s - 1) &&
-         s.c / s.groups >= kMinRows && conv2d_shifted_fits(conv2d_adjoint_shape(s), false);
-}
-
-Conv2dShape conv2d_adjoint_shape(const Conv2dShape& s) {
-  return {s.n, s.k, s.p, s.q, s.c, s.r, s.s, s.h, s.w, 1, 1, s.dil_h * (s.r - 1) - s.pad_h,
-          s.dil_w * (s.s - 1) - s.pad_w, s.dil_h, s.dil_w, s.groups};
-}
-
-Status conv2d_shifted_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
-  // w' [C, Kg, R, S]: w'[g*Cg + c, kk, r, s] = w[g*Kg + kk, c, R-1-r, S-1-s].
-  const int64_t cg = s.c / s.groups, kg = s.k / s.groups, rs = s.r * s.s;
-  std::unique_ptr<float[]> flipped(new (std::nothrow) float[static_cast<size_t>(s.k * cg * rs)]);
-  if (!flipped) return LB_FAIL("conv2d: out of memory for the flipped kernel");
-  for (int64_t k = 0; k < s.k; ++k)
-    for (int64_t c = 0; c < cg; ++c)
-      for (int64_t t = 0; t < rs; ++t)
-        flipped[(((k / kg) * cg + c) * kg + k % kg) * rs + (rs - 1 - t)] = w[(k * cg + c) * rs + t];
-  return conv2d_shifted_forward(conv2d_adjoint_shape(s), dy, flipped.get(), nullptr, dx);
 }
 
 namespace {
