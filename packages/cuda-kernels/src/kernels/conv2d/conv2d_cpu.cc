@@ -396,10 +396,11 @@ Status dispatch_float(DType type, const Conv2dShape& s, F&& f) {
 }
 
 // Whether the float32 kernels take the shifted-window path of conv2d_shifted_cpu.cc
-// (planes large enough that its dropped columns cost less than unfolding); a pointwise
-// convolution stays here, where one image's GEMM reads x in place.
+// (planes large enough that its dropped columns cost less than unfolding). 1x1 kernels stay
+// here: unfolding one reads each input value once anyway, and measured (dev/conv) the
+// 1x1 stride-2 convolutions ran as fast or faster unfolded.
 bool shifted(DType type, const Conv2dShape& s, bool backward_weight) {
-  return type == DType::F32 && !geometry_of(s).pointwise && conv2d_shifted_fits(s, backward_weight);
+  return type == DType::F32 && s.r * s.s > 1 && conv2d_shifted_fits(s, backward_weight);
 }
 
 // A stride-1 convolution's backward data is the forward of its adjoint: input dy, output dx,
