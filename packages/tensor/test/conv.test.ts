@@ -78,7 +78,8 @@ const geometries: [string, Geometry][] = [
   ['3x3 pad 1 on 1x1 planes (only the centre tap reads pixels)', { x: [3, 6, 1, 1], w: [5, 6, 3, 3], padding: [1, 1] }],
   ['3x3 stride 2 pad 1 on 2x2 planes (4 of 9 taps read pixels)', { x: [2, 5, 2, 2], w: [7, 5, 3, 3], stride: [2, 2], padding: [1, 1] }],
   ['1x1 stride 2 pad 1 on 1x1 planes (every output reads padding only)', { x: [2, 3, 1, 1], w: [4, 3, 1, 1], stride: [2, 2], padding: [1, 1] }],
-  // Stride 1 on planes where a padded copy wastes little: float32 takes the shifted-window
+  // Stride 1 (rows and images sharing their zero borders) on planes where a padded copy
+  // wastes little: float32 takes the shifted-window
   // implicit GEMM (conv2d_shifted_cpu.cc), float64 still unfolds; with at least 8 input
   // channels per group the float32 backward data is the adjoint convolution's forward.
   ['3x3 pad 1 on 20x17 planes, 5 input channels (backward data unfolds)', { x: [3, 5, 20, 17], w: [7, 5, 3, 3], padding: [1, 1] }],
@@ -88,11 +89,12 @@ const geometries: [string, Geometry][] = [
   ['3x3 dilation 2 pad 2 on 30x28 planes (shifted windows)', { x: [2, 8, 30, 28], w: [5, 8, 3, 3], padding: [2, 2], dilation: [2, 2] }],
   ['3x5 kernel pad [1, 2] on 29x27 planes (shifted windows)', { x: [3, 8, 29, 27], w: [6, 8, 3, 5], padding: [1, 2] }],
   ['3x3 pad 1 on 5x6 planes, 8 input channels (backward data as the adjoint forward, unfolded)', { x: [3, 8, 5, 6], w: [6, 8, 3, 3], padding: [1, 1] }],
-  ['3x3 pad 1 on 14x14 planes (shifted windows for backward weight only)', { x: [2, 4, 14, 14], w: [5, 4, 3, 3], padding: [1, 1] }],
+  ['3x3 pad 3 on 30x30 planes (padding beyond the kernel: borders not shared)', { x: [2, 8, 30, 30], w: [4, 8, 3, 3], padding: [3, 3] }],
+  ['3x3 pad 1 on 8x8 planes (shifted windows for backward weight only)', { x: [2, 4, 8, 8], w: [5, 4, 3, 3], padding: [1, 1] }],
   // Strides above 1 split the padded input into phase planes (every other row and column).
   ['3x3 stride 2 pad 1 on 25x23 planes (shifted windows over 4 phases)', { x: [3, 4, 25, 23], w: [6, 4, 3, 3], stride: [2, 2], padding: [1, 1] }],
-  ['3x3 stride [2, 1] pad 1 on 21x19 planes (shifted windows over 2 phases)', { x: [2, 3, 21, 19], w: [5, 3, 3, 3], stride: [2, 1], padding: [1, 1] }],
-  ['3x3 stride 2 dilation 2 pad 2 on 34x34 planes (every tap in one phase)', { x: [2, 3, 34, 34], w: [4, 3, 3, 3], stride: [2, 2], padding: [2, 2], dilation: [2, 2] }],
+  ['3x3 stride [2, 1] pad 1 on 41x19 planes (shifted windows over 2 phases)', { x: [2, 3, 41, 19], w: [5, 3, 3, 3], stride: [2, 1], padding: [1, 1] }],
+  ['3x3 stride 2 dilation 2 pad 2 on 50x50 planes (every tap in one phase)', { x: [2, 3, 50, 50], w: [4, 3, 3, 3], stride: [2, 2], padding: [2, 2], dilation: [2, 2] }],
 ];
 
 function checkAgainstReference(dtype: DType, g: Geometry, withBias: boolean): void {

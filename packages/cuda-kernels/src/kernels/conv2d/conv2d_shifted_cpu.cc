@@ -36,16 +36,37 @@ int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 // Wide columns a chunk aims for (as conv2d_cpu.cc's kTargetColumns): enough to amortise
 // packing W_g.
 constexpr int64_t kTargetColumns = 512;
-// The most wide work over useful work this path accepts, measured on ResNet shapes
-// (dev/conv): 34x34 over 32x32 and 18x18 over 16x16 (stride 1 or 2) win against unfolding,
-// 10x10 over 8x8 does not; the backward weight also wins with the 7x7/2 stem's 19x19 over
-// 16x16, where the forward loses.
-constexpr double kMaxWaste = 1.3, kMaxWasteBackwardWeight = 1.45;
+// The most wide work over useful work this path accepts. Unfolding copies the input into
+// col and the GEMM packs col again; here the GEMM packs rows(xp) once (or, with at most 32
+// output channels, reads them in place) but multiplies the dropped columns too. Measured on
+// ResNet shapes (bench/conv.ts, dev/conv): 1.06x (32x32, shared borders) and 1.13x (16x16,
+// and 32x32 at stride 2) win, 1.27x (8x8, and 16x16 at stride 2) loses with 64 output
+// channels. The backward weight, which packs the input once for all taps instead of once
+// per tap, also wins at 1.41x (the 7x7/2 stem).
+constexpr double kMaxWaste = 1.2, kMaxWasteBackwardWeight = 1.45;
+
+// Stride 1 with padding at most the kernel's reach (same-padded kernels): consecutive rows
+// and images share their zero borders (the right padding of a row is the left padding of
+// the next, the bottom rows of an image the top rows of the next), which cuts the dropped
+// columns from (H + 2 pad)(W + 2 pad) to (H + pad)(W + pad) per image: 1.27x to 1.13x of the
+// work on 16x16 planes, 1.56x to 1.27x on 8x8.
+bool shares_borders(const Conv2dShape& s) {
+  return s.stride_h == 1 && s.stride_w == 1 && s.pad_h <= s.dil_h * (s.r - 1) && s.pad_w <= s.dil_w * (s.s - 1);
+}
+
+// The rows and columns of one image's (phase) plane in xp.
+int64_t plane_rows(const Conv2dShape& s) {
+  return shares_borders(s) ? s.h + s.pad_h : ceil_div(s.h + 2 * s.pad_h, s.stride_h);
+}
+int64_t plane_cols(const Conv2dShape& s) {
+  return shares_borders(s) ? s.w + s.pad_w : ceil_div(s.w + 2 * s.pad_w, s.stride_w);
+}
 
 struct Plan {
   const Conv2dShape& s;
   int64_t cg, kg, crs;
-  int64_t hs, ws, plane;  // a phase plane: ceil(Hp / stride_h) x ceil(Wp / stride_w)
+  int64_t hs, ws, plane;  // a phase plane: ceil(Hp / stride_h) x ceil(Wp / stride_w), or shared borders
+  int64_t span;           // floats per (channel, phase) block of xp
   int64_t phases;         // the phases the kernel reads
   std::vector<int64_t> phase_of;  // the index of phase (a, b) at a*stride_w + b, or -1
   int64_t per_chunk, chunks, workers;
@@ -55,8 +76,8 @@ struct Plan {
     cg = s.c / s.groups;
     kg = s.k / s.groups;
     crs = cg * s.r * s.s;
-    hs = ceil_div(s.h + 2 * s.pad_h, s.stride_h);
-    ws = ceil_div(s.w + 2 * s.pad_w, s.stride_w);
+    hs = plane_rows(s);
+    ws = plane_cols(s);
     plane = hs * ws;
     phase_of.assign(s.stride_h * s.stride_w, -1);
     phases = 0;
@@ -68,17 +89,20 @@ struct Plan {
     const int64_t threads = num_threads();
     per_chunk = std::max<int64_t>(1, std::min(ceil_div(kTargetColumns, plane), ceil_div(s.n, threads)));
     chunks = ceil_div(s.n, per_chunk);
+    // Shared borders: pixel (h, w) of image i sits at i*plane + (h + pad_h)*ws + pad_w as
+    // without sharing, and reads reach up to pad_h*ws + pad_w past the last plane.
+    span = per_chunk * plane + (shares_borders(s) ? s.pad_h * ws + s.pad_w : 0);
     workers = std::min(threads, chunks);
     for (int64_t c = 0; c < cg; ++c)
       for (int64_t r = 0; r < s.r; ++r)
         for (int64_t kx = 0; kx < s.s; ++kx) {
           const int64_t pr = r * s.dil_h, ps = kx * s.dil_w;
           const int64_t ph = phase_of[(pr % s.stride_h) * s.stride_w + ps % s.stride_w];
-          rows.push_back((c * phases + ph) * per_chunk * plane + pr / s.stride_h * ws + ps / s.stride_w);
+          rows.push_back((c * phases + ph) * span + pr / s.stride_h * ws + ps / s.stride_w);
         }
   }
 
-  int64_t xp_size() const { return cg * phases * per_chunk * plane; }
+  int64_t xp_size() const { return cg * phases * span; }
   // The wide columns of nb images: up to the last one's last output.
   int64_t cols(int64_t nb) const { return (nb - 1) * plane + (s.p - 1) * ws + s.q; }
   // The wide layout [Kg][ld] keeps the row stride of a full chunk for every chunk, so that
@@ -99,7 +123,7 @@ struct Plan {
             const int64_t ph = phase_of[(hp % s.stride_h) * s.stride_w + b];
             if (ph < 0) continue;
             const int64_t w0 = ((b - s.pad_w) % s.stride_w + s.stride_w) % s.stride_w;  // first w with (w + pad_w) % stride_w == b
-            float* dst = xp + ((c * phases + ph) * per_chunk + i) * plane + hp / s.stride_h * ws + (w0 + s.pad_w) / s.stride_w;
+            float* dst = xp + (c * phases + ph) * span + i * plane + hp / s.stride_h * ws + (w0 + s.pad_w) / s.stride_w;
             const float* row = src + h * s.w;
             if (s.stride_w == 1) copy_values(row, s.w, dst);
             else for (int64_t w = w0; w < s.w; w += s.stride_w) *dst++ = row[w];
@@ -140,8 +164,7 @@ Status aligned(int64_t count, std::unique_ptr<float[]>* out, float** at) {
 }  // namespace
 
 bool conv2d_shifted_fits(const Conv2dShape& s, bool backward_weight) {
-  const double wide = static_cast<double>(ceil_div(s.h + 2 * s.pad_h, s.stride_h)) *
-                      static_cast<double>(ceil_div(s.w + 2 * s.pad_w, s.stride_w));
+  const double wide = static_cast<double>(plane_rows(s)) * static_cast<double>(plane_cols(s));
   return wide <= (backward_weight ? kMaxWasteBackwardWeight : kMaxWaste) * static_cast<double>(s.p * s.q);
 }
 
@@ -203,7 +226,7 @@ Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, cons
   const SgemmMicroKernel& kern = sgemm_selected_kernel();
   const int64_t mr = kern.mr, nr = kern.nr;
   const bool per_tap = rs > 1 && 2 * plan.cg >= nr;
-  const int64_t span = plan.phases * plan.per_chunk * plan.plane;  // one channel of xp
+  const int64_t span = plan.phases * plan.span;  // one channel of xp
   const int64_t a_size = round_up(plan.kg, mr) * plan.ld(), b_size = round_up(plan.cg, nr) * span;
   const int64_t tap_size = per_tap ? round_up(plan.kg, mr) * round_up(plan.cg, nr) : 0;
   // Worker 0 accumulates into dw, the others into their own accumulators, added at the end
