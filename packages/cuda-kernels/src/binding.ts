@@ -1,6 +1,11 @@
 /**
  * The typed interface of the native addon. It mirrors the exports of src/addon/*.cc one
  * for one; shapes, broadcasting and dtype rules live in @largebatch/tensor.
+ *
+ * Every kernel export runs on the device of the buffers it is given: all CPU buffers run
+ * the CPU kernel, all CUDA buffers the CUDA kernel on the device's one stream (the call
+ * returns once the work is queued); buffers on both devices in one call are an error
+ * naming the argument, as is a family with no CUDA kernel yet (conv2d, pool2d).
  */
 
 /** An opaque handle to one native allocation (CPU or CUDA). */
@@ -55,7 +60,9 @@ export interface NativeAddon {
   cpuInfo(): { simd: 'avx512' | 'avx2' | 'portable'; sgemmKernel: string };
   /** The float32 FMA peak in GFLOP/s on `threads` threads, measured for about `seconds` (blocks). */
   measureFmaPeak(threads: number, seconds: number): number;
-  cudaInfo(): { built: boolean; available: boolean; deviceCount: number; reason: string };
+  /** built: compiled with CUDA or its emulation; emulated: the CUDA kernels run on the CPU (LARGEBATCH_CUDA_EMULATE=1 build). */
+  cudaInfo(): { built: boolean; available: boolean; emulated: boolean; deviceCount: number; reason: string };
+  /** Waits for the CUDA device's stream. */
   cudaSync(): void;
 
   unary(

@@ -2,6 +2,7 @@
 // activation. Each takes its tensors as two parallel arrays, buffer handles (null where
 // the kernel allows) and element offsets; every tensor is checked to hold all the elements
 // the kernel touches before it runs. Tensors are contiguous; outputs must not overlap inputs.
+// All tensors on the CPU run the *_cpu kernel, all on CUDA the *_cuda kernel.
 //   conv2d(op, type, shape, handles, offsets)
 //     shape [n, c, h, w, k, r, s, p, q, strideH, strideW, padH, padW, dilH, dilW, groups]
 //     op 0 forward [x, w, y, bias?]; 1 backward data [dy, w, dx]; 2 backward weight [x, dy, dw?, dbias?]
@@ -35,8 +36,9 @@ struct Slot {
 };
 
 // The data pointers of the tensors at arguments i (handles) and i + 1 (offsets), null for
-// an optional tensor given as null.
-std::vector<void*> arg_tensors(const Napi::CallbackInfo& info, size_t i, const std::vector<Slot>& slots, const char* k) {
+// an optional tensor given as null; their buffers join `dev`.
+std::vector<void*> arg_tensors(const Napi::CallbackInfo& info, size_t i, const std::vector<Slot>& slots, CallDevice& dev,
+                               const char* k) {
   Napi::Env env = info.Env();
   if (i >= info.Length() || !info[i].IsArray()) throw_error(env, k, "argument " + std::to_string(i) + " must be an array of buffer handles");
   Napi::Array handles = info[i].As<Napi::Array>();
@@ -56,7 +58,7 @@ std::vector<void*> arg_tensors(const Napi::CallbackInfo& info, size_t i, const s
     if (!v.IsExternal()) throw_error(env, k, name + " must be a buffer handle");
     BufferHandle* h = v.As<Napi::External<BufferHandle>>().Data();
     if (h->freed) throw_error(env, k, name + " is a freed buffer (used after dispose)");
-    if (h->buffer.device != Device::Cpu) throw_error(env, k, name + " is a CUDA buffer; this kernel runs on CPU buffers");
+    dev.add(h->buffer, name);
     const int64_t have = static_cast<int64_t>(h->buffer.bytes / dtype_size(slot.type));
     if (offsets[t] < 0 || offsets[t] > have || slot.count > have - offsets[t])
       throw_error(env, k, name + ": elements [" + std::to_string(offsets[t]) + ", " + std::to_string(offsets[t] + slot.count) +
@@ -93,14 +95,18 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   throw_if_failed(env, k, conv2d_check(s));
   const int64_t xs = count_of(env, {s.n, s.c, s.h, s.w}, k), ys = count_of(env, {s.n, s.k, s.p, s.q}, k);
   const int64_t ws = count_of(env, {s.k, s.c / s.groups, s.r, s.s}, k);
+  CallDevice dev(env, k);
   if (op == 0) {
-    auto p = arg_tensors(info, 3, {{"x", xs, t, true}, {"w", ws, t, true}, {"y", ys, t, true}, {"bias", s.k, t, false}}, k);
+    auto p = arg_tensors(info, 3, {{"x", xs, t, true}, {"w", ws, t, true}, {"y", ys, t, true}, {"bias", s.k, t, false}}, dev, k);
+    dev.require_cpu();
     throw_if_failed(env, k, conv2d_forward_cpu(t, s, p[0], p[1], p[3], p[2]));
   } else if (op == 1) {
-    auto p = arg_tensors(info, 3, {{"dy", ys, t, true}, {"w", ws, t, true}, {"dx", xs, t, true}}, k);
+    auto p = arg_tensors(info, 3, {{"dy", ys, t, true}, {"w", ws, t, true}, {"dx", xs, t, true}}, dev, k);
+    dev.require_cpu();
     throw_if_failed(env, k, conv2d_backward_data_cpu(t, s, p[0], p[1], p[2]));
   } else if (op == 2) {
-    auto p = arg_tensors(info, 3, {{"x", xs, t, true}, {"dy", ys, t, true}, {"dw", ws, t, false}, {"dbias", s.k, t, false}}, k);
+    auto p = arg_tensors(info, 3, {{"x", xs, t, true}, {"dy", ys, t, true}, {"dw", ws, t, false}, {"dbias", s.k, t, false}}, dev, k);
+    dev.require_cpu();
     throw_if_failed(env, k, conv2d_backward_weight_cpu(t, s, p[0], p[1], p[2], p[3]));
   } else {
     throw_error(env, k, "unknown op " + std::to_string(op));
@@ -121,19 +127,22 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   const BatchNormOptions o{opts.Get(0u).ToBoolean().Value(), opts.Get(1u).ToBoolean().Value(),
                            opts.Get(2u).ToNumber().DoubleValue(), opts.Get(3u).ToNumber().DoubleValue()};
   const int64_t all = count_of(env, {s.n, s.c, s.hw}, k);
+  CallDevice dev(env, k);
   if (op == 0) {
     auto p = arg_tensors(info, 4,
                          {{"x", all, t, true}, {"weight", s.c, t, false}, {"bias", s.c, t, false}, {"runningMean", s.c, t, !o.training},
                           {"runningVar", s.c, t, !o.training}, {"y", all, t, true}, {"saveMean", s.c, t, true}, {"saveInvstd", s.c, t, true}},
-                         k);
-    throw_if_failed(env, k, batch_norm_forward_cpu(t, s, o, {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]}));
+                         dev, k);
+    const BatchNormForward f{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
+    throw_if_failed(env, k, dev.cuda() ? LB_ON_CUDA(batch_norm_forward_cuda(t, s, o, f, cuda_stream())) : batch_norm_forward_cpu(t, s, o, f));
   } else if (op == 1) {
     auto p = arg_tensors(info, 4,
                          {{"dy", all, t, true}, {"x", all, t, true}, {"y", all, t, o.relu}, {"weight", s.c, t, false},
                           {"saveMean", s.c, t, true}, {"saveInvstd", s.c, t, true}, {"dx", all, t, false}, {"dweight", s.c, t, false},
                           {"dbias", s.c, t, false}},
-                         k);
-    throw_if_failed(env, k, batch_norm_backward_cpu(t, s, o, {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]}));
+                         dev, k);
+    const BatchNormBackward b{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]};
+    throw_if_failed(env, k, dev.cuda() ? LB_ON_CUDA(batch_norm_backward_cuda(t, s, o, b, cuda_stream())) : batch_norm_backward_cpu(t, s, o, b));
   } else {
     throw_error(env, k, "unknown op " + std::to_string(op));
   }
@@ -153,11 +162,14 @@ Napi::Value Pool2d(const Napi::CallbackInfo& info) {
   throw_if_failed(env, k, pool2d_check(mode, s));
   const int64_t xs = count_of(env, {s.planes, s.h, s.w}, k), ys = count_of(env, {s.planes, s.p, s.q}, k);
   const bool max = mode == PoolMode::Max;
+  CallDevice dev(env, k);
   if (op == 0) {
-    auto p = arg_tensors(info, 4, {{"x", xs, t, true}, {"y", ys, t, true}, {"indices", ys, DType::I32, max}}, k);
+    auto p = arg_tensors(info, 4, {{"x", xs, t, true}, {"y", ys, t, true}, {"indices", ys, DType::I32, max}}, dev, k);
+    dev.require_cpu();
     throw_if_failed(env, k, pool2d_forward_cpu(t, mode, s, p[0], p[1], static_cast<int32_t*>(p[2])));
   } else if (op == 1) {
-    auto p = arg_tensors(info, 4, {{"dy", ys, t, true}, {"indices", ys, DType::I32, max}, {"dx", xs, t, true}}, k);
+    auto p = arg_tensors(info, 4, {{"dy", ys, t, true}, {"indices", ys, DType::I32, max}, {"dx", xs, t, true}}, dev, k);
+    dev.require_cpu();
     throw_if_failed(env, k, pool2d_backward_cpu(t, mode, s, p[0], static_cast<const int32_t*>(p[1]), p[2]));
   } else {
     throw_error(env, k, "unknown op " + std::to_string(op));
@@ -173,8 +185,11 @@ Napi::Value Activation(const Napi::CallbackInfo& info) {
   const DType t = arg_dtype(info, 1, k);
   const int64_t n = arg_int(info, 2, k);
   if (n < 0 || n >= (int64_t(1) << 53)) throw_error(env, k, "n must be in [0, 2^53), got " + std::to_string(n));
-  auto p = arg_tensors(info, 3, {{"a", n, t, true}, {"b", n, t, op != 0}, {"out", n, t, true}}, k);
-  throw_if_failed(env, k, activation_cpu(static_cast<ActivationOp>(op), t, n, p[0], p[1], p[2]));
+  CallDevice dev(env, k);
+  auto p = arg_tensors(info, 3, {{"a", n, t, true}, {"b", n, t, op != 0}, {"out", n, t, true}}, dev, k);
+  const ActivationOp a = static_cast<ActivationOp>(op);
+  throw_if_failed(env, k,
+                  dev.cuda() ? LB_ON_CUDA(activation_cuda(a, t, n, p[0], p[1], p[2], cuda_stream())) : activation_cpu(a, t, n, p[0], p[1], p[2]));
   return env.Undefined();
 }
 

@@ -8,8 +8,12 @@
 //   flags    Uint8Array of n, read and written (kernels/optim/optim.h OptimFlag)
 //   ratios   a float32 buffer handle receiving each updated tensor's trust ratio, or null
 // Returns the index of the first tensor whose gradient holds NaN/Inf, or -1.
+// On CUDA buffers (all of them, ratios included) the step runs on the device's stream: the
+// group's table and flags go up in one copy, and the flags with the NaN/Inf report come
+// back in one copy, the step's only wait for the device.
 #include <napi.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -28,16 +32,16 @@ Array arg_typed(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type t
 }
 
 // A float32 span of `size` elements at `offset` in the handle at array[t]; null when the
-// entry is null or undefined and `optional`.
+// entry is null or undefined and `optional`. Its buffer joins `dev`.
 float* span_at(const Napi::CallbackInfo& info, Napi::Array array, uint32_t t, double offset, int64_t size,
-               bool optional, const char* what, const char* k) {
+               bool optional, const char* what, CallDevice& dev, const char* k) {
   Napi::Value v = array.Get(t);
   if (optional && (v.IsNull() || v.IsUndefined())) return nullptr;
   const std::string where = std::string(what) + "[" + std::to_string(t) + "]";
   if (!v.IsExternal()) throw_error(info.Env(), k, where + " must be a buffer handle");
   BufferHandle* h = v.As<Napi::External<BufferHandle>>().Data();
   if (h->freed) throw_error(info.Env(), k, where + " is a freed buffer (used after dispose)");
-  if (h->buffer.device != Device::Cpu) throw_error(info.Env(), k, where + " is a CUDA buffer; this kernel runs on CPU buffers");
+  dev.add(h->buffer, where);
   const int64_t off = static_cast<int64_t>(offset);
   if (static_cast<double>(off) != offset) throw_error(info.Env(), k, where + " offset must be an integer");
   check_span(info.Env(), h->buffer, off, size, DType::F32, k);
@@ -50,6 +54,40 @@ Napi::Array arg_array(const Napi::CallbackInfo& info, size_t i, uint32_t length,
     throw_error(info.Env(), k, std::string(what) + " must be an array of " + std::to_string(length) + " buffer handles");
   return info[i].As<Napi::Array>();
 }
+
+#if defined(LARGEBATCH_WITH_CUDA)
+size_t align16(size_t n) { return (n + 15) / 16 * 16; }
+
+// One step of a group on the device. Device scratch: the table of the group's tensors, the
+// NaN/Inf report (int32), the flags, then the kernel's workspace; the table and the flags
+// are written with one copy, the report and the flags read back with one.
+Status optim_step_on_device(OptimVariant variant, const OptimHyper& h, const std::vector<OptimTensor>& tensors,
+                            uint8_t* flags, float* ratios, int64_t* first_bad) {
+  const int64_t n = static_cast<int64_t>(tensors.size());
+  std::vector<OptimCudaEntry> table(tensors.size());
+  int64_t chunks = 0;
+  LB_RETURN_IF_FAILED(optim_cuda_table(tensors.data(), n, h.momentum, table.data(), &chunks));
+  const size_t table_bytes = align16(sizeof(OptimCudaEntry) * tensors.size());
+  const size_t report_at = table_bytes, flags_at = table_bytes + 16;
+  const size_t workspace_at = align16(flags_at + tensors.size());
+  std::vector<char> host(flags_at + tensors.size());
+  std::memcpy(host.data(), table.data(), sizeof(OptimCudaEntry) * tensors.size());
+  std::memcpy(host.data() + flags_at, flags, tensors.size());
+  CudaScratch scratch;
+  LB_RETURN_IF_FAILED(scratch.alloc(workspace_at + optim_cuda_workspace_bytes(n, chunks)));
+  char* d = scratch.data<char>();
+  LB_RETURN_IF_FAILED(cuda_write(d, host.data(), host.size()));
+  LB_RETURN_IF_FAILED(optim_step_cuda(variant, h, reinterpret_cast<OptimCudaEntry*>(d), n, chunks,
+                                      reinterpret_cast<uint8_t*>(d + flags_at), ratios,
+                                      reinterpret_cast<int32_t*>(d + report_at), d + workspace_at, cuda_stream()));
+  LB_RETURN_IF_FAILED(cuda_read(host.data() + report_at, d + report_at, host.size() - report_at));
+  int32_t report;
+  std::memcpy(&report, host.data() + report_at, sizeof report);
+  std::memcpy(flags, host.data() + flags_at, tensors.size());
+  *first_bad = report;
+  return Status::Ok();
+}
+#endif
 
 Napi::Value OptimStep(const Napi::CallbackInfo& info) {
   const char* k = "optimStep";
@@ -69,6 +107,7 @@ Napi::Value OptimStep(const Napi::CallbackInfo& info) {
 
   if (info.Length() < 9 || !info[2].IsArray()) throw_error(info.Env(), k, "params must be an array of buffer handles");
   const uint32_t n = info[2].As<Napi::Array>().Length();
+  CallDevice dev(info.Env(), k);
   Napi::Array params = info[2].As<Napi::Array>();
   Napi::Array grads = arg_array(info, 3, n, false, "grads", k);
   Napi::Array momenta = arg_array(info, 4, n, true, "momenta", k);
@@ -83,22 +122,24 @@ Napi::Value OptimStep(const Napi::CallbackInfo& info) {
     if (size < 0 || static_cast<double>(size) != layout[4 * t + 3]) throw_error(info.Env(), k, "tensor " + std::to_string(t) + ": bad size");
     OptimTensor& ot = tensors[t];
     ot.size = size;
-    ot.param = span_at(info, params, t, layout[4 * t], size, false, "params", k);
-    ot.grad = span_at(info, grads, t, layout[4 * t + 1], size, true, "grads", k);
-    ot.momentum = span_at(info, momenta, t, layout[4 * t + 2], size, true, "momenta", k);
+    ot.param = span_at(info, params, t, layout[4 * t], size, false, "params", dev, k);
+    ot.grad = span_at(info, grads, t, layout[4 * t + 1], size, true, "grads", dev, k);
+    ot.momentum = span_at(info, momenta, t, layout[4 * t + 2], size, true, "momenta", dev, k);
   }
 
   float* ratios = nullptr;
   if (!info[7].IsNull() && !info[7].IsUndefined()) {
-    Buffer& rb = arg_cpu_buffer(info, 7, k);
+    Buffer& rb = dev.arg(info, 7, "ratios");
     const int64_t off = arg_int(info, 8, k);
     check_span(info.Env(), rb, off, n, DType::F32, k);
     ratios = typed<float>(rb, off);
   }
 
   int64_t first_bad = -1;
+  const OptimVariant v = static_cast<OptimVariant>(variant);
   throw_if_failed(info.Env(), k,
-                  optim_step_cpu(static_cast<OptimVariant>(variant), h, tensors.data(), flags.Data(), n, ratios, &first_bad));
+                  dev.cuda() ? LB_ON_CUDA(optim_step_on_device(v, h, tensors, flags.Data(), ratios, &first_bad))
+                             : optim_step_cpu(v, h, tensors.data(), flags.Data(), n, ratios, &first_bad));
   return Napi::Number::New(info.Env(), static_cast<double>(first_bad));
 }
 

@@ -36,6 +36,7 @@ Napi::Value CudaInfoExport(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("built", c.built);
   o.Set("available", c.available);
+  o.Set("emulated", c.emulated);
   o.Set("deviceCount", c.device_count);
   o.Set("reason", c.reason);
   return o;

@@ -1,5 +1,6 @@
 // Argument parsing and error conversion for the bindings: every failure becomes a JS
-// Error naming the kernel, and kernel Status failures also name file:line.
+// Error naming the kernel, and kernel Status failures also name file:line. CallDevice
+// picks the device a call runs on from its buffers.
 #pragma once
 #include <napi.h>
 
@@ -9,6 +10,7 @@
 #include "../core/buffer.h"
 #include "../core/dtype.h"
 #include "../core/status.h"
+#include "../device/cuda_device.h"
 #include "../kernels/elementwise/elementwise.h"
 
 namespace lb {
@@ -53,12 +55,45 @@ inline Buffer& arg_buffer(const Napi::CallbackInfo& info, size_t i, const char* 
   return h->buffer;
 }
 
-inline Buffer& arg_cpu_buffer(const Napi::CallbackInfo& info, size_t i, const char* kernel) {
-  Buffer& b = arg_buffer(info, i, kernel);
-  if (b.device != Device::Cpu)
-    throw_error(info.Env(), kernel, "argument " + std::to_string(i) + " is a CUDA buffer; this kernel runs on CPU buffers");
-  return b;
-}
+inline const char* device_name(Device d) { return d == Device::Cuda ? "cuda" : "cpu"; }
+
+// The device a call runs on: every buffer it takes must be on the device of the first one
+// (all CPU: the *_cpu kernel runs; all CUDA: the *_cuda kernel, on the device's stream).
+class CallDevice {
+ public:
+  CallDevice(Napi::Env env, const char* kernel) : env_(env), kernel_(kernel) {}
+
+  // Adds buffer `b`, called `name` in errors, to the call.
+  Buffer& add(Buffer& b, const std::string& name) {
+    if (first_.empty()) {
+      first_ = name;
+      device_ = b.device;
+    } else if (b.device != device_) {
+      throw_error(env_, kernel_, name + " is on '" + device_name(b.device) + "' but " + first_ + " is on '" +
+                                     device_name(device_) + "'; every buffer of one call must be on one device");
+    }
+    return b;
+  }
+
+  // The buffer at argument i, added as "<name> (argument i)".
+  Buffer& arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+    return add(arg_buffer(info, i, kernel_), std::string(name) + " (argument " + std::to_string(i) + ")");
+  }
+
+  bool cuda() const { return device_ == Device::Cuda; }
+
+  // For a family with no CUDA kernel yet: fails when the call's buffers are on the device.
+  void require_cpu() const {
+    if (cuda())
+      throw_error(env_, kernel_, std::string("no CUDA kernel for ") + kernel_ + " yet; its tensors are on 'cuda' (move them with .to('cpu'))");
+  }
+
+ private:
+  Napi::Env env_;
+  const char* kernel_;
+  std::string first_;
+  Device device_ = Device::Cpu;
+};
 
 inline std::vector<int64_t> arg_int_array(const Napi::CallbackInfo& info, size_t i, const char* kernel) {
   if (i >= info.Length() || !info[i].IsArray())
@@ -70,10 +105,10 @@ inline std::vector<int64_t> arg_int_array(const Napi::CallbackInfo& info, size_t
 }
 
 // A strided operand from (buffer, offset, strides) at arguments i, i+1, i+2, checked so
-// that every element it can address lies inside the buffer.
+// that every element it can address lies inside the buffer; the buffer joins `device`.
 inline Operand arg_operand(const Napi::CallbackInfo& info, size_t i, const std::vector<int64_t>& shape, DType type,
-                           const char* kernel) {
-  Buffer& buf = arg_cpu_buffer(info, i, kernel);
+                           CallDevice& device, const char* name, const char* kernel) {
+  Buffer& buf = device.arg(info, i, name);
   Operand op{};
   op.data = buf.data;
   op.offset = arg_int(info, i + 1, kernel);
@@ -118,3 +153,11 @@ T* typed(Buffer& b, int64_t offset_elems) {
 }
 
 }  // namespace lb
+
+// A call of a *_cuda kernel: compiled only in builds with CUDA (or its emulation); a build
+// without has no CUDA buffers, so CallDevice never picks the device there.
+#if defined(LARGEBATCH_WITH_CUDA)
+#define LB_ON_CUDA(call) (call)
+#else
+#define LB_ON_CUDA(call) LB_FAIL("this addon was built without CUDA")
+#endif

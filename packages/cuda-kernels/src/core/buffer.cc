@@ -1,5 +1,6 @@
 // Buffer allocation and copies. CPU memory is 64-byte aligned (one AVX-512 vector, one
-// cache line); CUDA memory goes through device/cuda_device.h.
+// cache line); CUDA memory and transfers go through device/cuda_device.h, in the order of
+// the device's one stream.
 #include "buffer.h"
 
 #include <cstdlib>
@@ -47,7 +48,9 @@ Status buffer_copy(Buffer& dst, size_t dst_offset, const Buffer& src, size_t src
     std::memmove(d, s, bytes);
     return Status::Ok();
   }
-  return cuda_memcpy(d, dst.device == Device::Cuda, s, src.device == Device::Cuda, bytes);
+  if (dst.device == Device::Cuda && src.device == Device::Cuda) return cuda_copy_device(d, s, bytes);
+  if (dst.device == Device::Cuda) return cuda_write(d, s, bytes);
+  return cuda_read(d, s, bytes);
 }
 
 Status buffer_write_host(Buffer& dst, size_t offset, const void* host, size_t bytes) {
@@ -57,7 +60,7 @@ Status buffer_write_host(Buffer& dst, size_t offset, const void* host, size_t by
     std::memcpy(d, host, bytes);
     return Status::Ok();
   }
-  return cuda_memcpy(d, true, host, false, bytes);
+  return cuda_write(d, host, bytes);
 }
 
 Status buffer_read_host(const Buffer& src, size_t offset, void* host, size_t bytes) {
@@ -67,7 +70,7 @@ Status buffer_read_host(const Buffer& src, size_t offset, void* host, size_t byt
     std::memcpy(host, s, bytes);
     return Status::Ok();
   }
-  return cuda_memcpy(host, false, s, true, bytes);
+  return cuda_read(host, s, bytes);
 }
 
 }  // namespace lb

@@ -1,6 +1,11 @@
-// The CUDA device through the CUDA runtime (cudart linked statically). Every call is
-// checked; a failure names the call and the CUDA error string. With no driver or no GPU,
-// cudaGetDeviceCount fails cleanly and cuda_info() reports that error as the reason.
+// The CUDA device through the CUDA runtime (cudart linked statically), or through the CUDA
+// emulation when this file is compiled by g++ (the emulated build, LARGEBATCH_CUDA_EMULATE=1):
+// one source for both, as for the kernels. Every call is checked; a failure names the
+// call and the CUDA error string. With no driver or no GPU, cudaGetDeviceCount fails
+// cleanly and cuda_info() reports that error as the reason.
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
 #include <string>
 
 #include "../cuda_emu/cuda.h"
@@ -10,57 +15,166 @@ namespace lb {
 
 #define LB_CUDA(call) LB_CUDA_CHECK((call), #call " failed")
 
-const CudaInfo& cuda_info() {
-  static const CudaInfo info = [] {
-    CudaInfo i;
-    i.built = true;
-    int count = 0;
-    cudaError_t err = cudaGetDeviceCount(&count);
-    if (err != cudaSuccess) {
-      i.reason = std::string("CUDA runtime error: ") + cudaGetErrorName(err) + ": " + cudaGetErrorString(err);
-      cudaGetLastError();  // clear the sticky error
-      return i;
-    }
-    if (count == 0) {
-      i.reason = "no CUDA device found";
-      return i;
-    }
-    cudaDeviceProp prop{};
-    if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) {
-      i.reason = std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ")";
-    }
-    i.available = true;
-    i.device_count = count;
+namespace {
+
+#if defined(__CUDACC__)
+CudaInfo query_device() {
+  CudaInfo i;
+  i.built = true;
+  int count = 0;
+  cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    i.reason = std::string("CUDA runtime error: ") + cudaGetErrorName(err) + ": " + cudaGetErrorString(err);
+    cudaGetLastError();  // clear the sticky error
     return i;
-  }();
+  }
+  if (count == 0) {
+    i.reason = "no CUDA device found";
+    return i;
+  }
+  cudaDeviceProp prop{};
+  if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) {
+    i.reason = std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ")";
+  }
+  i.available = true;
+  i.device_count = count;
+  return i;
+}
+
+// Keeps freed memory in the device's pool instead of returning it at every synchronisation:
+// the pool is then the caching allocator.
+Status keep_pool_memory() {
+  cudaMemPool_t pool;
+  LB_RETURN_IF_FAILED(LB_CUDA(cudaDeviceGetDefaultMemPool(&pool, 0)));
+  uint64_t keep_all = UINT64_MAX;
+  return LB_CUDA(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all));
+}
+
+Status pinned_alloc(size_t bytes, void** out) { return LB_CUDA(cudaMallocHost(out, bytes)); }
+#else
+CudaInfo query_device() {
+  CudaInfo i;
+  i.built = true;
+  i.available = true;
+  i.emulated = true;
+  i.device_count = 1;
+  i.reason = "emulated: the CUDA kernels run on the CPU through the CUDA emulation (src/cuda_emu), "
+             "an addon built with LARGEBATCH_CUDA_EMULATE=1; it checks correctness, not speed";
+  return i;
+}
+
+// The emulation allocates each buffer against guard pages and frees it at once, which is
+// what finds out-of-bounds accesses; it has no pool to configure.
+Status keep_pool_memory() { return Status::Ok(); }
+
+// The emulation has no page-locked memory: ordinary host memory stands in for it.
+Status pinned_alloc(size_t bytes, void** out) {
+  *out = std::malloc(bytes);
+  if (*out == nullptr) return LB_FAIL("out of host memory for " + std::to_string(bytes) + " bytes of staging");
+  return Status::Ok();
+}
+#endif
+
+// The stream and the staging buffer, made once on first use.
+struct DeviceState {
+  Status status;  // why the device cannot be used, if it cannot
+  cudaStream_t stream = nullptr;
+  void* staging = nullptr;  // pinned host memory for transfers
+  std::mutex staging_mutex;
+};
+
+constexpr size_t kStagingBytes = size_t{4} << 20;
+
+DeviceState& state() {
+  static DeviceState s;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const CudaInfo& info = cuda_info();
+    if (!info.available) {
+      s.status = LB_FAIL("CUDA is unavailable: " + info.reason);
+      return;
+    }
+    s.status = LB_CUDA(cudaStreamCreate(&s.stream));
+    if (s.status.ok) s.status = keep_pool_memory();
+    if (s.status.ok) s.status = pinned_alloc(kStagingBytes, &s.staging);
+  });
+  return s;
+}
+
+// The device's state when it is usable; otherwise the status says why.
+Status usable(DeviceState** out) {
+  DeviceState& s = state();
+  *out = &s;
+  return s.status;
+}
+
+}  // namespace
+
+const CudaInfo& cuda_info() {
+  static const CudaInfo info = query_device();
   return info;
 }
 
-static Status require_device() {
-  const CudaInfo& info = cuda_info();
-  if (!info.available) return LB_FAIL("CUDA is unavailable: " + info.reason);
-  return Status::Ok();
-}
+void* cuda_stream() { return state().stream; }
 
 Status cuda_alloc(size_t bytes, void** out) {
-  LB_RETURN_IF_FAILED(require_device());
-  return LB_CUDA(cudaMalloc(out, bytes == 0 ? 1 : bytes));
+  DeviceState* s;
+  LB_RETURN_IF_FAILED(usable(&s));
+  return LB_CUDA(cudaMallocAsync(out, bytes == 0 ? 1 : bytes, s->stream));
 }
 
 void cuda_free(void* ptr) {
-  if (ptr) cudaFree(ptr);
+  // A free that fails leaves a sticky error that the next checked call reports.
+  if (ptr) cudaFreeAsync(ptr, state().stream);
 }
 
-Status cuda_memcpy(void* dst, bool dst_on_device, const void* src, bool src_on_device, size_t bytes) {
-  LB_RETURN_IF_FAILED(require_device());
-  cudaMemcpyKind kind = dst_on_device ? (src_on_device ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
-                                      : (src_on_device ? cudaMemcpyDeviceToHost : cudaMemcpyHostToHost);
-  return LB_CUDA(cudaMemcpy(dst, src, bytes, kind));
+Status cuda_copy_device(void* dst, const void* src, size_t bytes) {
+  DeviceState* s;
+  LB_RETURN_IF_FAILED(usable(&s));
+  if (bytes == 0) return Status::Ok();
+  return LB_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, s->stream));
+}
+
+// Host to device, one staging-sized piece at a time: the staging buffer is refilled only
+// after the stream has finished copying out of it.
+Status cuda_write(void* device_dst, const void* host_src, size_t bytes) {
+  DeviceState* s;
+  LB_RETURN_IF_FAILED(usable(&s));
+  std::lock_guard<std::mutex> lock(s->staging_mutex);
+  for (size_t done = 0; done < bytes; done += kStagingBytes) {
+    const size_t n = bytes - done < kStagingBytes ? bytes - done : kStagingBytes;
+    LB_RETURN_IF_FAILED(LB_CUDA(cudaStreamSynchronize(s->stream)));
+    std::memcpy(s->staging, static_cast<const char*>(host_src) + done, n);
+    LB_RETURN_IF_FAILED(LB_CUDA(
+        cudaMemcpyAsync(static_cast<char*>(device_dst) + done, s->staging, n, cudaMemcpyHostToDevice, s->stream)));
+  }
+  return Status::Ok();
+}
+
+Status cuda_read(void* host_dst, const void* device_src, size_t bytes) {
+  DeviceState* s;
+  LB_RETURN_IF_FAILED(usable(&s));
+  std::lock_guard<std::mutex> lock(s->staging_mutex);
+  for (size_t done = 0; done < bytes; done += kStagingBytes) {
+    const size_t n = bytes - done < kStagingBytes ? bytes - done : kStagingBytes;
+    LB_RETURN_IF_FAILED(LB_CUDA(
+        cudaMemcpyAsync(s->staging, static_cast<const char*>(device_src) + done, n, cudaMemcpyDeviceToHost, s->stream)));
+    LB_RETURN_IF_FAILED(LB_CUDA(cudaStreamSynchronize(s->stream)));
+    std::memcpy(static_cast<char*>(host_dst) + done, s->staging, n);
+  }
+  return Status::Ok();
+}
+
+Status cuda_memset(void* device_dst, int value, size_t bytes) {
+  DeviceState* s;
+  LB_RETURN_IF_FAILED(usable(&s));
+  return LB_CUDA(cudaMemsetAsync(device_dst, value, bytes, s->stream));
 }
 
 Status cuda_synchronize() {
-  LB_RETURN_IF_FAILED(require_device());
-  return LB_CUDA(cudaDeviceSynchronize());
+  DeviceState* s;
+  LB_RETURN_IF_FAILED(usable(&s));
+  return LB_CUDA(cudaStreamSynchronize(s->stream));
 }
 
 }  // namespace lb

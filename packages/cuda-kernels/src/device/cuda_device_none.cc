@@ -4,16 +4,21 @@
 namespace lb {
 
 static const char* kNotBuilt =
-    "built without CUDA: nvcc was not found at install or LARGEBATCH_CUDA=0 (reinstall with nvcc on PATH)";
+    "built without CUDA: nvcc was not found at install or LARGEBATCH_CUDA=0 (reinstall with nvcc on PATH, "
+    "or with LARGEBATCH_CUDA_EMULATE=1 for the emulated CUDA device)";
 
 const CudaInfo& cuda_info() {
-  static const CudaInfo info{false, false, 0, kNotBuilt};
+  static const CudaInfo info{false, false, false, 0, kNotBuilt};
   return info;
 }
 
+void* cuda_stream() { return nullptr; }
 Status cuda_alloc(size_t, void**) { return LB_FAIL(kNotBuilt); }
 void cuda_free(void*) {}
-Status cuda_memcpy(void*, bool, const void*, bool, size_t) { return LB_FAIL(kNotBuilt); }
+Status cuda_copy_device(void*, const void*, size_t) { return LB_FAIL(kNotBuilt); }
+Status cuda_write(void*, const void*, size_t) { return LB_FAIL(kNotBuilt); }
+Status cuda_read(void*, const void*, size_t) { return LB_FAIL(kNotBuilt); }
+Status cuda_memset(void*, int, size_t) { return LB_FAIL(kNotBuilt); }
 Status cuda_synchronize() { return LB_FAIL(kNotBuilt); }
 
 }  // namespace lb
