@@ -9,9 +9,10 @@ import { CASES } from './cases';
 import { relativeError } from './parity-fixture';
 import { randomNormal, seededRandom } from './random';
 
-// Sizes: one element, odd and small ones, one just above the 2^17 split (two chunks, the
-// second of 5 elements) and one of three uneven chunks; index 2 is all zeros.
-const SIZES = [1, 7, 16, 1000, 4099, (1 << 17) + 5, 300_001];
+// Sizes: one element, odd and small ones, two stepped whole by one thread, and one just
+// above 2^20, which all threads step together in chunks (the last one short); index 2 is
+// all zeros.
+const SIZES = [1, 7, 16, 1000, 4099, (1 << 17) + 5, 300_001, (1 << 20) + 5];
 const ZERO = 2;
 const STEPS = 5;
 const TOLERANCE = 1e-6;

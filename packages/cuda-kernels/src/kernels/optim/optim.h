@@ -6,11 +6,12 @@
 // Layout: each tensor is a contiguous run of `size` floats (param, grad, momentum buffer).
 // Per tensor: first the norms of w and g (float64 sums; for SGD only g's, which detects
 // NaN/Inf), then the update, both in one task while the tensor is cache-resident; a
-// tensor too big to balance the threads is cut into chunks, its norms over all chunks in
-// a first round and its update in a second. Tasks are dealt to the pool largest first.
+// tensor above 2^20 elements is stepped by all threads together, its norms over chunks,
+// then its update over the same chunks (from the shared cache). Whole tensors are dealt
+// to the pool largest first.
 // CUDA (optim_cuda.cu): the same step for float32 tensors on the device, with no host
 // synchronisation: three launches, each over all tensors of the group (see below).
-// Bench: bench/optim (to come with the SGD/LARS classes).
+// Bench: `pnpm --filter @largebatch/bench optim`.
 #pragma once
 #include <cstddef>
 #include <cstdint>

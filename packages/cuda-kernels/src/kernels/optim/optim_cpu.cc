@@ -1,6 +1,6 @@
 // Fused optimizer step on the CPU (see optim.h for what it computes and the layout; the
 // scalar rules are in optim_coeffs.h, shared with the CUDA kernel).
-// Bench: bench/optim (to come with the SGD/LARS classes).
+// Bench: `pnpm --filter @largebatch/bench optim`.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -13,13 +13,14 @@
 namespace lb {
 namespace {
 
-// Tensors are split only when one would hold more than a quarter of a thread's share of
-// the group (so dynamic dealing still balances the threads), and never below 2^17
-// elements. An unsplit tensor is read twice within one task (norms, then update), the
-// second time from cache (L2, or L3 for big ones); a split one is read twice from memory,
-// since its norms and its update run in separate rounds. With 2 threads no ResNet-50
-// tensor is split (measured: LARS/SGD 1.10 unsplit, 1.13 with every tensor above 2^17 split).
-constexpr int64_t kOptimMinSplit = int64_t{1} << 17;
+// A tensor above kOptimShared elements is stepped by all threads together, one such
+// tensor at a time: its norms over chunks in parallel, then its update over the same
+// chunks, so the update reads w and g back from the shared L3 cache rather than memory
+// (two threads each stepping a 2.4 M-element tensor of their own need 38 MB of w and g,
+// more than the L3 holds). Smaller tensors are whole tasks, dealt largest first, norms and
+// update in one task while the tensor is in cache. Measured on ResNet-50's tensors, 2
+// threads (bench/optim): see bench/README.md.
+constexpr int64_t kOptimShared = int64_t{1} << 20;
 
 struct SumSquares {
   double w = 0, g = 0;
@@ -31,41 +32,64 @@ struct SumSquares {
 #define LB_OPTIM_CLONES
 #endif
 
-// Sum of squares in float64, eight independent accumulators so the compiler vectorises.
-LB_OPTIM_CLONES double sum_squares(const float* x, int64_t n) {
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+// Sums of squares in float64 with kSumLanes independent accumulators per array, so the
+// compiler vectorises and the additions do not wait on each other, and with ‖w‖ and ‖g‖
+// read in one loop, two streams at once: this pass is bound by memory, and measured
+// 13.5 GB/s on one core with 8 accumulators and one array at a time, 16.4 with this.
+constexpr int kSumLanes = 32;
+
+template <bool kWithW>
+[[gnu::always_inline]] inline SumSquares sum_squares_range(const float* w, const float* g, int64_t n) {
+  double aw[kSumLanes] = {}, ag[kSumLanes] = {};
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) {
-      const double v = x[i + j];
-      acc[j] += v * v;
+  for (; i + kSumLanes <= n; i += kSumLanes) {
+    for (int j = 0; j < kSumLanes; ++j) {
+      const double v = g[i + j];
+      ag[j] += v * v;
+    }
+    if constexpr (kWithW) {
+      for (int j = 0; j < kSumLanes; ++j) {
+        const double v = w[i + j];
+        aw[j] += v * v;
+      }
     }
   }
   for (; i < n; ++i) {
-    const double v = x[i];
-    acc[0] += v * v;
+    const double v = g[i];
+    ag[0] += v * v;
+    if constexpr (kWithW) aw[0] += static_cast<double>(w[i]) * w[i];
   }
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  // Pairwise, so the result does not depend on the vector width.
+  for (int width = kSumLanes / 2; width > 0; width /= 2) {
+    for (int j = 0; j < width; ++j) {
+      ag[j] += ag[j + width];
+      aw[j] += aw[j + width];
+    }
+  }
+  return {aw[0], ag[0]};
+}
+
+// ‖g‖² and, if with_w, ‖w‖².
+LB_OPTIM_CLONES SumSquares sum_squares(const float* w, const float* g, int64_t n, bool with_w) {
+  return with_w ? sum_squares_range<true>(w, g, n) : sum_squares_range<false>(w, g, n);
 }
 
 // Inlined into update(), so each of its clones compiles the loop for its instruction set.
+// The coefficients are a local copy and the arrays restrict: otherwise the stores to w and
+// buf might alias them, and GCC ran the scalar loop reloading every coefficient (measured:
+// the SGD step 1.26x torch's before, on ResNet-50's tensors).
 template <bool kMomentum, bool kFirst, bool kNesterov>
-[[gnu::always_inline]] inline void update_range(const OptimCoeffs& c, float* w, const float* g, float* buf, int64_t n) {
+[[gnu::always_inline]] inline void update_range(const OptimCoeffs c, float* __restrict w, const float* __restrict g,
+                                                float* __restrict buf, int64_t n) {
   for (int64_t i = 0; i < n; ++i) optim_update_element<kMomentum, kFirst, kNesterov>(c, w, g, buf, i);
 }
 
-LB_OPTIM_CLONES void update(const OptimCoeffs& c, bool first, float* w, const float* g, float* buf, int64_t n) {
+LB_OPTIM_CLONES void update(const OptimCoeffs c, bool first, float* __restrict w, const float* __restrict g,
+                            float* __restrict buf, int64_t n) {
   if (c.m == 0) return update_range<false, false, false>(c, w, g, buf, n);
   if (first) return c.nesterov ? update_range<true, true, true>(c, w, g, buf, n) : update_range<true, true, false>(c, w, g, buf, n);
   return c.nesterov ? update_range<true, false, true>(c, w, g, buf, n) : update_range<true, false, false>(c, w, g, buf, n);
 }
-
-// A unit of work: a whole tensor (norms + update) or one chunk of a split tensor.
-struct Task {
-  int64_t tensor;
-  int64_t begin, end;
-  int64_t chunk;  // index into the partial sums; -1 for a whole tensor
-};
 
 class GroupStep {
  public:
@@ -73,60 +97,22 @@ class GroupStep {
       : v_(v), h_(h), t_(t), flags_(flags), n_(n), ratios_(ratios), coeffs_(static_cast<size_t>(n)) {}
 
   int64_t run() {
-    int64_t total = 0;
-    for (int64_t i = 0; i < n_; ++i) total += t_[i].grad == nullptr ? 0 : t_[i].size;
-    const int64_t split = std::max(kOptimMinSplit, total / (4 * static_cast<int64_t>(num_threads())));
-    std::vector<Task> norm_tasks, update_tasks, whole;
+    std::vector<int64_t> whole, shared;
     for (int64_t i = 0; i < n_; ++i) {
       flags_[i] &= static_cast<uint8_t>(~kOptimNonFinite);
       if (t_[i].grad == nullptr || t_[i].size == 0) continue;
-      if (t_[i].size <= split) {
-        whole.push_back({i, 0, t_[i].size, -1});
-        continue;
-      }
-      for (int64_t b = 0; b < t_[i].size; b += split) {
-        const Task task{i, b, std::min(t_[i].size, b + split), static_cast<int64_t>(partials_.size())};
-        norm_tasks.push_back(task);
-        update_tasks.push_back(task);
-        partials_.emplace_back();
-      }
+      (t_[i].size > kOptimShared ? shared : whole).push_back(i);
     }
     // Largest first, so dynamic dealing ends with small tasks and threads finish together.
-    std::stable_sort(whole.begin(), whole.end(), [&](const Task& a, const Task& b) { return a.end > b.end; });
-    norm_tasks.insert(norm_tasks.end(), whole.begin(), whole.end());
-
-    // Round 1: whole tensors end to end, and the partial norms of split ones.
-    parallel_tasks(static_cast<int64_t>(norm_tasks.size()), [&](int64_t k) {
-      const Task& task = norm_tasks[static_cast<size_t>(k)];
-      if (task.chunk >= 0) {
-        partials_[static_cast<size_t>(task.chunk)] = sums(t_[task.tensor], task.begin, task.end);
-      } else {
-        const SumSquares s = sums(t_[task.tensor], 0, t_[task.tensor].size);
-        if (prepare(task.tensor, s)) apply(task.tensor, 0, t_[task.tensor].size);
-      }
+    std::stable_sort(whole.begin(), whole.end(), [&](int64_t a, int64_t b) { return t_[a].size > t_[b].size; });
+    parallel_tasks(static_cast<int64_t>(whole.size()), [&](int64_t k) {
+      const int64_t i = whole[static_cast<size_t>(k)];
+      if (prepare(i, sums(t_[i], 0, t_[i].size))) apply(i, 0, t_[i].size);
     });
-
-    // Split tensors: add the partial norms in chunk order (deterministic), then round 2.
-    std::vector<Task> ready;
-    for (size_t k = 0; k < update_tasks.size();) {
-      const int64_t i = update_tasks[k].tensor;
-      SumSquares total;
-      size_t end = k;
-      for (; end < update_tasks.size() && update_tasks[end].tensor == i; ++end) {
-        total.w += partials_[static_cast<size_t>(update_tasks[end].chunk)].w;
-        total.g += partials_[static_cast<size_t>(update_tasks[end].chunk)].g;
-      }
-      if (prepare(i, total)) ready.insert(ready.end(), update_tasks.begin() + static_cast<int64_t>(k), update_tasks.begin() + static_cast<int64_t>(end));
-      k = end;
+    for (const int64_t i : whole) {
+      if ((flags_[i] & kOptimNonFinite) == 0) finish(i);
     }
-    parallel_tasks(static_cast<int64_t>(ready.size()), [&](int64_t k) {
-      const Task& task = ready[static_cast<size_t>(k)];
-      apply(task.tensor, task.begin, task.end);
-    });
-    for (const Task& task : ready) finish(task.tensor);
-    for (const Task& task : whole) {
-      if ((flags_[task.tensor] & kOptimNonFinite) == 0) finish(task.tensor);
-    }
+    for (const int64_t i : shared) step_shared(i);
 
     for (int64_t i = 0; i < n_; ++i) {
       if (flags_[i] & kOptimNonFinite) return i;
@@ -136,11 +122,8 @@ class GroupStep {
 
  private:
   SumSquares sums(const OptimTensor& t, int64_t begin, int64_t end) const {
-    SumSquares s;
-    s.g = sum_squares(t.grad + begin, end - begin);
     // SGD needs no ‖w‖; ‖g‖² is still taken, as the NaN/Inf check.
-    if (v_ != OptimVariant::Sgd) s.w = sum_squares(t.param + begin, end - begin);
-    return s;
+    return sum_squares(t.param + begin, t.grad + begin, end - begin, v_ != OptimVariant::Sgd);
   }
 
   // Checks the gradient and sets the tensor's coefficients; false if it is to be skipped.
@@ -163,6 +146,26 @@ class GroupStep {
     update(coeffs_[static_cast<size_t>(i)], first, t.param + begin, t.grad + begin, buf, end - begin);
   }
 
+  // One big tensor, all threads: partial norms per chunk, added in chunk order (so the
+  // result does not depend on which thread ran which chunk), then the update.
+  void step_shared(int64_t i) {
+    const int64_t size = t_[i].size;
+    const int64_t chunks = 4 * static_cast<int64_t>(num_threads());
+    const int64_t chunk = (size + chunks - 1) / chunks;
+    std::vector<SumSquares> partials(static_cast<size_t>(chunks));
+    parallel_tasks(chunks, [&](int64_t c) {
+      partials[static_cast<size_t>(c)] = sums(t_[i], std::min(size, c * chunk), std::min(size, (c + 1) * chunk));
+    });
+    SumSquares total;
+    for (const SumSquares& p : partials) {
+      total.w += p.w;
+      total.g += p.g;
+    }
+    if (!prepare(i, total)) return;
+    parallel_tasks(chunks, [&](int64_t c) { apply(i, std::min(size, c * chunk), std::min(size, (c + 1) * chunk)); });
+    finish(i);
+  }
+
   // Marks the buffer as holding a step; after every chunk of the tensor is done.
   void finish(int64_t i) {
     if (h_.momentum != 0) flags_[i] |= kOptimMomentumReady;
@@ -174,7 +177,6 @@ class GroupStep {
   uint8_t* flags_;
   int64_t n_;
   float* ratios_;
-  std::vector<SumSquares> partials_;
   std::vector<OptimCoeffs> coeffs_;
 };
 
