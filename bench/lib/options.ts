@@ -26,7 +26,7 @@ export function netBenchOptions(defaultNets: string): NetBenchOptions {
   });
   const options = {
     threads: Number(values.threads), rounds: Number(values.rounds), reps: Number(values.reps), batch: Number(values.batch),
-    nets: values.nets.split(','),
+    nets: values.nets.split(',').filter((net) => net !== ''),
   };
   setNumThreads(options.threads);
   manualSeed(0);
