@@ -193,7 +193,7 @@ export abstract class Optimizer<Options, Hyper extends SgdHyper, SavedOptions> {
   private momentumOf(p: Tensor): Tensor {
     let buffer = this.momenta.get(p);
     if (buffer === undefined) {
-      buffer = keep(zeros(p.shape));
+      buffer = keep(zeros(p.shape, { device: p.device }));
       this.momenta.set(p, buffer);
     }
     return buffer;

@@ -53,8 +53,8 @@ export function groupInputs<Options>(where: string, input: ParamsOrGroups<Option
 }
 
 /**
- * Checks what the fused step needs of a parameter: a live float32 leaf, contiguous in CPU
- * memory (a view at an offset into a larger storage is fine).
+ * Checks what the fused step needs of a parameter: a live float32 leaf, contiguous (a view
+ * at an offset into a larger storage is fine), on the CPU or on CUDA.
  */
 export function checkParam(where: string, argument: string, p: unknown): asserts p is Tensor {
   // Describe a tensor rather than print it (printing a disposed one would throw).
@@ -64,7 +64,6 @@ export function checkParam(where: string, argument: string, p: unknown): asserts
   if (p.isDisposed) throw fail('a live tensor (this one was disposed)');
   if (!p.isLeaf) throw fail('a leaf tensor (one made by the user, not the result of an op)');
   if (p.dtype !== 'float32') throw fail(`a float32 tensor (dtype is '${p.dtype}')`);
-  if (p.device !== 'cpu') throw fail(`a tensor on the CPU (device is '${p.device}'; the fused step runs on CPU buffers)`);
   if (!p.isContiguous()) throw fail('a contiguous tensor');
 }
 
@@ -77,6 +76,11 @@ export function namedParams(where: string, input: unknown, g: number): { params:
   Array.from(input).forEach((item, i) => {
     const [name, p] = isNamedParameter(item) ? item : [`${argument}[${i}]`, item];
     checkParam(where, `${argument}[${i}]`, p);
+    // One native call updates the group, on one device.
+    const first = params[0];
+    if (first !== undefined && p.device !== first.device) {
+      throw new OptimizerArgumentError(where, `${argument}[${i}]`, `a tensor on '${p.device}'`, `a tensor on '${first.device}', the device of the group's first parameter`);
+    }
     params.push(p);
     names.push(name);
   });

@@ -1,12 +1,12 @@
 // Bad input to the SGD and LARS classes: typed errors naming the option, argument or
 // tensor, and nothing changed by a call that throws.
-import { DisposedError, noGrad, tensor, type Tensor } from '@largebatch/tensor';
+import { DisposedError, noGrad, tensor, testing, type Device, type Tensor } from '@largebatch/tensor';
 import { describe, expect, it } from 'vitest';
 
 import { LARS, NonFiniteGradientError, OptimizerArgumentError, OptimizerOptionError, SGD, type NamedParameter, type OptimizerStateDict } from '../src/index';
 import { setGrads, valuesOf } from './tensor-params';
 
-const leaf = (values: number[], shape = [values.length]) => tensor(values, { shape, requiresGrad: true });
+const leaf = (values: number[], shape = [values.length], device: Device = 'cpu') => tensor(values, { shape, requiresGrad: true, device });
 
 /** The error `fn` throws (the test fails if it does not). */
 function thrown(fn: () => unknown): Error {
@@ -89,9 +89,9 @@ describe('parameters', () => {
   });
 });
 
-describe('gradients', () => {
+testing.describeEachDevice(describe, 'gradients', (device) => {
   it('skips a parameter without a gradient, as PyTorch', () => {
-    const [a, b] = [leaf([1, 2]), leaf([3])];
+    const [a, b] = [leaf([1, 2], undefined, device), leaf([3], undefined, device)];
     const opt = new SGD([a, b], { lr: 0.5, momentum: 0.9 });
     setGrads([a, b], [Float32Array.of(1, -1), null]);
     opt.step();
@@ -100,7 +100,7 @@ describe('gradients', () => {
   });
 
   it('a NaN or Inf gradient: the others are updated, those are not, and the error names the first (indices across groups)', () => {
-    const [a, b, c, d] = [leaf([1, 2]), leaf([3]), leaf([4, 5]), leaf([6])];
+    const [a, b, c, d] = [leaf([1, 2], undefined, device), leaf([3], undefined, device), leaf([4, 5], undefined, device), leaf([6], undefined, device)];
     const opt = new LARS([{ params: [['a', a], ['b', b]] as NamedParameter[] }, { params: [['c', c], ['d', d]] as NamedParameter[] }], { lr: 0.1 });
     setGrads([a, b, c, d], [Float32Array.of(1, 1), Float32Array.of(Number.NaN), Float32Array.of(1, Number.POSITIVE_INFINITY), Float32Array.of(1)]);
     const e = thrown(() => opt.step()) as NonFiniteGradientError;

@@ -42,11 +42,11 @@ function referenceStep(c: Case, values: Float32Array[], grads: (Float32Array | n
   }
 }
 
-describe('SGD and LARS classes equal the functional steps', () => {
+testing.describeEachDevice(describe, 'SGD and LARS classes equal the functional steps', (device) => {
   it.each(CASES.map((c, k) => [c.name, c, k] as const))('%s', (_name, c, k) => {
     const random = seededRandom(200 + k);
     const initial = initialValues(random);
-    const named = namedParams(initial, SHAPES);
+    const named = namedParams(initial, SHAPES, device);
     const params = named.map(([, p]) => p);
     const opt = optimizerFor(c, named, 0.1);
     const reference = initial.map((v) => v.slice());

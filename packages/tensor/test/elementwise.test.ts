@@ -6,7 +6,7 @@ import {
 } from '../src/index';
 import { binaryRef, leaf64, ref } from './reference';
 
-const { expectClose, expectNoLeaks, gradCheck } = testing;
+const { describeEachDevice, expectClose, expectNoLeaks, gradCheck } = testing;
 
 const shapesToBroadcast: [number[], number[]][] = [
   [[5], [5]],
@@ -27,14 +27,14 @@ const binaryCases: [string, (a: Tensor, b: Tensor) => Tensor, (x: number, y: num
   ['minimum', minimum, Math.min, false],
 ];
 
-describe('binary elementwise ops', () => {
+describeEachDevice(describe, 'binary elementwise ops', (device) => {
   for (const [name, op, f, positive] of binaryCases) {
     for (const [sa, sb] of shapesToBroadcast) {
       it(`${name} [${sa}] x [${sb}] matches a float64 reference, without leaks`, () => {
         manualSeed(sa.length * 31 + sb.length);
         tidy(() => {
-          const a = positive ? rand(sa, { low: 0.5, high: 2 }) : randn(sa);
-          const b = positive ? rand(sb, { low: -1.5, high: 1.5 }) : randn(sb);
+          const a = positive ? rand(sa, { device, low: 0.5, high: 2 }) : randn(sa, { device });
+          const b = positive ? rand(sb, { device, low: -1.5, high: 1.5 }) : randn(sb, { device });
           const out = expectNoLeaks(() => op(a, b).dispose());
           void out;
           const result = op(a, b);
@@ -45,8 +45,8 @@ describe('binary elementwise ops', () => {
       });
     }
     it(`${name} gradients match finite differences (float64, broadcasting)`, () => {
-      const a = leaf64([2, 3], positive);
-      const b = leaf64([3], false);
+      const a = leaf64([2, 3], positive, device);
+      const b = leaf64([3], false, device);
       gradCheck(op, [a, b]);
       a.dispose();
       b.dispose();
@@ -55,20 +55,20 @@ describe('binary elementwise ops', () => {
 
   it('scalar operands keep the tensor dtype; a fractional scalar lifts int32 to float32', () => {
     tidy(() => {
-      const i = tensor([1, 2, 3], { dtype: 'int32' });
+      const i = tensor([1, 2, 3], { device, dtype: 'int32' });
       expect(add(i, 2).dtype).toBe('int32');
       expect(add(i, 2).toArray()).toEqual([3, 4, 5]);
       expect(mul(i, 0.5).dtype).toBe('float32');
       expect(div(i, 2).toArray()).toEqual([0.5, 1, 1.5]);
-      expect(add(tensor([1], { dtype: 'float64' }), tensor([1])).dtype).toBe('float64');
-      expect(sub(1, tensor([3])).toArray()).toEqual([-2]);
+      expect(add(tensor([1], { device, dtype: 'float64' }), tensor([1], { device })).dtype).toBe('float64');
+      expect(sub(1, tensor([3], { device })).toArray()).toEqual([-2]);
     });
   });
 
   it('comparisons give uint8 0/1 with broadcasting', () => {
     tidy(() => {
-      const a = tensor([[1, 2, 3]]);
-      const b = tensor([[2], [1]]);
+      const a = tensor([[1, 2, 3]], { device });
+      const b = tensor([[2], [1]], { device });
       expect(eq(a, b).toArray()).toEqual([[0, 1, 0], [1, 0, 0]]);
       expect(ne(a, b).toArray()).toEqual([[1, 0, 1], [0, 1, 1]]);
       expect(lt(a, 2).toArray()).toEqual([[1, 0, 0]]);
@@ -80,9 +80,9 @@ describe('binary elementwise ops', () => {
 
   it('maximum and minimum propagate NaN and split ties in the gradient', () => {
     tidy(() => {
-      expect(maximum(tensor([NaN, 1]), tensor([0, 2])).toArray()).toEqual([NaN, 2]);
-      const a = tensor([1, 2], { requiresGrad: true });
-      const b = tensor([1, 3], { requiresGrad: true });
+      expect(maximum(tensor([NaN, 1], { device }), tensor([0, 2], { device })).toArray()).toEqual([NaN, 2]);
+      const a = tensor([1, 2], { device, requiresGrad: true });
+      const b = tensor([1, 3], { device, requiresGrad: true });
       maximum(a, b).sum().backward();
       expect(a.grad!.toArray()).toEqual([0.5, 0]);
       expect(b.grad!.toArray()).toEqual([0.5, 1]);
@@ -91,8 +91,8 @@ describe('binary elementwise ops', () => {
 
   it('shapes that do not broadcast give a ShapeError naming both shapes', () => {
     tidy(() => {
-      expect(() => add(randn([2, 3]), randn([4]))).toThrow(ShapeError);
-      expect(() => add(randn([2, 3]), randn([4]))).toThrow(/\[2, 3\] and \[4\]/);
+      expect(() => add(randn([2, 3], { device }), randn([4], { device }))).toThrow(ShapeError);
+      expect(() => add(randn([2, 3], { device }), randn([4], { device }))).toThrow(/\[2, 3\] and \[4\]/);
     });
   });
 });
@@ -108,11 +108,11 @@ const unaryCases: [string, (x: Tensor) => Tensor, (x: number) => number, boolean
   ['clamp', (x) => clamp(x, { min: -0.5, max: 0.7 }), (x) => Math.min(Math.max(x, -0.5), 0.7), false],
 ];
 
-describe('unary elementwise ops', () => {
+describeEachDevice(describe, 'unary elementwise ops', (device) => {
   for (const [name, op, f, positive] of unaryCases) {
     it(`${name} matches a float64 reference on a strided view, without leaks`, () => {
       tidy(() => {
-        const base = positive ? rand([4, 6], { low: 0.1, high: 3 }) : randn([4, 6]);
+        const base = positive ? rand([4, 6], { device, low: 0.1, high: 3 }) : randn([4, 6], { device });
         const x = base.transpose(0, 1).slice(0, 1, 6, 2); // non-contiguous
         expectNoLeaks(() => op(x).dispose());
         const expected = Array.from(x.data(), (v) => Math.fround(f(v)));
@@ -120,7 +120,7 @@ describe('unary elementwise ops', () => {
       });
     });
     it(`${name} gradient matches finite differences`, () => {
-      const x = leaf64([3, 4], positive);
+      const x = leaf64([3, 4], positive, device);
       gradCheck(op, [x]);
       x.dispose();
     });
@@ -128,18 +128,18 @@ describe('unary elementwise ops', () => {
 
   it('float-only ops lift integer inputs to float32', () => {
     tidy(() => {
-      const out = exp(tensor([0, 1], { dtype: 'int32' }));
+      const out = exp(tensor([0, 1], { device, dtype: 'int32' }));
       expect(out.dtype).toBe('float32');
       expectClose(out, [1, Math.E]);
     });
   });
 });
 
-describe('where', () => {
+describeEachDevice(describe, 'where', (device) => {
   it('selects with broadcasting and routes gradients to the chosen side', () => {
-    const a = leaf64([3, 4]);
-    const b = leaf64([4]);
-    const cond = tidy(() => randn([3, 4]).gt(0));
+    const a = leaf64([3, 4], false, device);
+    const b = leaf64([4], false, device);
+    const cond = tidy(() => randn([3, 4], { device }).gt(0));
     gradCheck((x, y) => where(cond, x, y), [a, b]);
     tidy(() => {
       const expected = Array.from(cond.data(), (c, i) => (c ? a.data()[i]! : b.data()[i % 4]!));
@@ -149,6 +149,6 @@ describe('where', () => {
   });
 
   it('needs a uint8 condition', () => {
-    tidy(() => expect(() => where(randn([2]), randn([2]), 0)).toThrow(DTypeError));
+    tidy(() => expect(() => where(randn([2], { device }), randn([2], { device }), 0)).toThrow(DTypeError));
   });
 });

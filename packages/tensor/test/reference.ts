@@ -1,5 +1,5 @@
 /** Naive float64 references for the tests: plain nested loops over row-major arrays. */
-import { Tensor, randn, rand, noGrad } from '../src/index';
+import { type Device, Tensor, randn, rand, noGrad } from '../src/index';
 
 export interface Ref {
   data: number[];
@@ -85,9 +85,10 @@ export function matmulRef(a: Ref, b: Ref): Ref {
   return { data, shape: [m, n] };
 }
 
-/** A float64 leaf for gradient checks; positive values when `positive`. */
-export function leaf64(shape: number[], positive = false): Tensor {
-  const t = noGrad(() => (positive ? rand(shape, { dtype: 'float64', low: 0.5, high: 2 }) : randn(shape, { dtype: 'float64' })));
+/** A float64 leaf for gradient checks on `device`; positive values when `positive`. */
+export function leaf64(shape: number[], positive = false, device: Device = 'cpu'): Tensor {
+  const opts = { dtype: 'float64', device } as const;
+  const t = noGrad(() => (positive ? rand(shape, { ...opts, low: 0.5, high: 2 }) : randn(shape, opts)));
   t.requiresGrad = true;
   return t;
 }

@@ -23,7 +23,7 @@ export function gradCheck(
   }
   tidy(() => {
     const out0 = fn(...inputs);
-    const weights = noGrad(() => randn(out0.shape, { dtype: 'float64' }));
+    const weights = noGrad(() => randn(out0.shape, { dtype: 'float64', device: out0.device }));
     const objective = (): number => noGrad(() => tidy(() => fn(...inputs).mul(weights).sum().item()));
     out0.mul(weights).sum().backward();
     inputs.forEach((x, k) => {

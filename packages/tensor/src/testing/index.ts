@@ -1,7 +1,8 @@
 /**
  * The `testing` namespace of @largebatch/tensor: the checks our tests use, for anyone writing ops on top:
  * `expectClose` (worst index reported), `gradCheck` (float64 central differences) and
- * `expectNoLeaks`. They throw plain Errors, so they work under any test runner.
+ * `expectNoLeaks`, and `describeEachDevice` (one test body per device, 'cuda' included where
+ * it is available). They throw plain Errors, so they work under any test runner.
  *
  * @example
  * ```ts
@@ -12,3 +13,4 @@
 export { expectClose, tolerances } from './expect-close';
 export { gradCheck } from './grad-check';
 export { expectNoLeaks } from './no-leaks';
+export { type DescribeFn, describeEachDevice, testDevices } from './each-device';

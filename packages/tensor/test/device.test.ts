@@ -1,0 +1,89 @@
+// Device 'cuda' where it is available (a GPU, or the emulated addon: LARGEBATCH_CUDA_EMULATE=1,
+// see `pnpm --filter @largebatch/tensor test:cuda-emulated`): moves between devices with
+// autograd, creation on the device, the same random numbers, memory accounting, and the
+// errors for mixed devices and for ops with no CUDA kernel. Skipped where CUDA is unavailable
+// (creation.test.ts checks the error there).
+import { describe, expect, it } from 'vitest';
+
+import {
+  DeviceError, conv2d, cuda, indexSelect, manualSeed, matmul, memory, ones, rand, randn, tensor, testing, tidy, zeros,
+} from '../src/index';
+
+const { expectClose, expectNoLeaks } = testing;
+
+describe.runIf(cuda.isAvailable())('device cuda', () => {
+  it("testDevices() lists 'cpu' then 'cuda'; cuda.reason() says what runs it", () => {
+    expect(testing.testDevices()).toEqual(['cpu', 'cuda']);
+    expect(cuda.isBuilt()).toBe(true);
+    expect(cuda.reason().length).toBeGreaterThan(5);
+  });
+
+  it("to('cuda') and to('cpu') copy the values; the gradient flows back across each copy", () => {
+    tidy(() => {
+      const x = tensor([[1, -2, 3], [4, 5, -6]], { requiresGrad: true });
+      const onDevice = x.to('cuda');
+      expect(onDevice.device).toBe('cuda');
+      expect(onDevice.toArray()).toEqual([[1, -2, 3], [4, 5, -6]]);
+      // y = sum((x_cuda * 2)^2 on the CPU): dy/dx = 8 x, back through both copies.
+      const y = onDevice.mul(2).to('cpu').pow(2).sum();
+      y.backward();
+      expect(x.grad!.device).toBe('cpu');
+      expect(x.grad!.toArray()).toEqual([[8, -16, 24], [32, 40, -48]]);
+      const back = onDevice.permute([1, 0]).to('cpu'); // a strided view copies contiguous
+      expect(back.toArray()).toEqual([[1, 4], [-2, 5], [3, -6]]);
+      expect(onDevice.to('cuda')).toBe(onDevice);
+    });
+  });
+
+  it('creates tensors on the device, and randn / rand draw the same Philox numbers as on the CPU', () => {
+    tidy(() => {
+      expect(zeros([2, 2], { device: 'cuda' }).toArray()).toEqual([[0, 0], [0, 0]]);
+      expect(ones([3], { device: 'cuda', dtype: 'int32' }).toArray()).toEqual([1, 1, 1]);
+      for (const draw of [(d: 'cpu' | 'cuda') => randn([1000], { device: d }), (d: 'cpu' | 'cuda') => rand([257], { device: d, dtype: 'float64', low: -1, high: 3 })]) {
+        manualSeed(11);
+        const onCpu = draw('cpu');
+        manualSeed(11);
+        const onCuda = draw('cuda');
+        expect(onCuda.device).toBe('cuda');
+        expectClose(onCuda, onCpu, { rtol: 1e-6, atol: 1e-6 });
+      }
+    });
+  });
+
+  it('memory() counts tensors and bytes on both devices; a copy leaks nothing', () => {
+    const before = memory();
+    const a = zeros([4, 8], { device: 'cuda' });
+    expect(memory().numTensors).toBe(before.numTensors + 1);
+    expect(memory().numBytes).toBe(before.numBytes + 128);
+    expectNoLeaks(() => tidy(() => a.to('cpu').to('cuda').add(1).toArray()));
+    a.dispose();
+    expect(memory()).toEqual(before);
+  });
+
+  it('an op on tensors of two devices fails with a DeviceError naming both arguments', () => {
+    tidy(() => {
+      const a = randn([2, 3], { device: 'cuda' });
+      const b = randn([3, 2]);
+      expect(() => matmul(a, b)).toThrow(DeviceError);
+      expect(() => matmul(a, b)).toThrow(/matmul: b is on 'cpu' but a is on 'cuda'/);
+      expect(() => a.add(randn([2, 3]))).toThrow(/b is on 'cpu' but a is on 'cuda'/);
+      expect(() => indexSelect(a, 0, tensor([1], { dtype: 'int32' }))).toThrow(/index is on 'cpu' but x is on 'cuda'/);
+    });
+  });
+
+  it('a bad index on the device fails like on the CPU, naming the kernel, and writes nothing', () => {
+    tidy(() => {
+      const x = randn([3, 2], { device: 'cuda' });
+      const index = tensor([0, 7, 1], { dtype: 'int32', device: 'cuda' });
+      expect(() => indexSelect(x, 0, index)).toThrow(/indexSelect.*index 7 at position 1 is outside \[0, 3\)/);
+    });
+  });
+
+  it('an op without a CUDA kernel names itself', () => {
+    tidy(() => {
+      const x = randn([1, 1, 4, 4], { device: 'cuda' });
+      const w = randn([1, 1, 3, 3], { device: 'cuda' });
+      expect(() => conv2d(x, w)).toThrow(/no CUDA kernel for conv2d yet/);
+    });
+  });
+});

@@ -1,0 +1,79 @@
+// End to end on device 'cuda': ResNet-20 trains a few steps with LARS on 'cuda' and on 'cpu'
+// from the same weights and batches, and the losses and the weights agree within float32
+// rounding of different summation orders. Runs where CUDA is available: with a GPU, or
+// against the emulated addon (`pnpm test:cuda-emulated`, in `pnpm test`), where every
+// kernel of the step runs through the CUDA emulation on the CPU.
+import { crossEntropy, resnet20 } from '@largebatch/nn';
+import { LARS } from '@largebatch/optim';
+import {
+  conv2d, cuda, keep, manualSeed, memory, randn, tensor, testing, tidy, type Device, type Tensor,
+} from '@largebatch/tensor';
+import { describe, expect, it } from 'vitest';
+
+const STEPS = 3;
+const BATCH = 4;
+const SIZE = 16; // 16x16 images: ResNet-20's stages see 16, 8 and 4 pixels (the emulation is slow)
+
+/** Whether conv2d runs on CUDA in this build (the convnet CUDA kernels are landing one by one). */
+function hasCudaConvolutions(): boolean {
+  try {
+    tidy(() => conv2d(randn([1, 1, 3, 3], { device: 'cuda' }), randn([1, 1, 3, 3], { device: 'cuda' })));
+    return true;
+  } catch (err) {
+    if (/no CUDA kernel for/.test((err as Error).message)) return false;
+    throw err;
+  }
+}
+
+interface Run {
+  losses: number[];
+  weights: Record<string, Float32Array>;
+}
+
+/** STEPS LARS steps of ResNet-20 on `device`, from `initial` weights, on the given CPU batches. */
+function train(device: Device, initial: Record<string, Tensor>, batches: { images: Tensor; labels: Tensor }[]): Run {
+  const model = resnet20({ numClasses: 10 });
+  model.loadStateDict(initial);
+  model.to(device).train();
+  const opt = new LARS(model.namedParameters(), { lr: 0.5, momentum: 0.9, weightDecay: 5e-4, trustCoefficient: 0.001, variant: 'study' });
+  const losses: number[] = [];
+  for (const { images, labels } of batches) {
+    tidy(() => {
+      const loss = crossEntropy(model.forward(images.to(device)), labels.to(device));
+      loss.backward();
+      losses.push(loss.item());
+    });
+    opt.step();
+    opt.zeroGrad();
+  }
+  const weights = tidy(() =>
+    Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.toDType('float32').to('cpu').data() as Float32Array])),
+  );
+  opt.dispose();
+  model.dispose();
+  return { losses, weights };
+}
+
+describe.runIf(cuda.isAvailable())('ResNet-20 with LARS on cuda and on cpu', () => {
+  it(`${STEPS} steps from the same weights and batches give the same losses and weights`, (ctx) => {
+    if (!hasCudaConvolutions()) ctx.skip('conv2d has no CUDA kernel in this build yet');
+    const before = memory();
+    manualSeed(2026);
+    const source = resnet20({ numClasses: 10 });
+    const initial = source.stateDict();
+    const batches = Array.from({ length: STEPS }, (_, s) => ({
+      images: keep(randn([BATCH, 3, SIZE, SIZE])),
+      labels: keep(tensor(Array.from({ length: BATCH }, (_, i) => (3 * i + s) % 10), { dtype: 'int32' })),
+    }));
+    const onCpu = train('cpu', initial, batches);
+    const onCuda = train('cuda', initial, batches);
+    testing.expectClose(onCuda.losses, onCpu.losses, { rtol: 1e-4, atol: 1e-5, what: 'losses' });
+    expect(onCpu.losses[STEPS - 1]).not.toBe(onCpu.losses[0]); // the steps changed the weights
+    for (const [name, w] of Object.entries(onCpu.weights)) {
+      testing.expectClose(onCuda.weights[name]!, w, { rtol: 1e-3, atol: 1e-5, what: name });
+    }
+    source.dispose();
+    for (const b of batches) [b.images, b.labels].forEach((t) => t.dispose());
+    expect(memory()).toEqual(before);
+  });
+});
