@@ -25,6 +25,7 @@ const deviceTests = [
   'packages/tensor/test/batch-norm.test.ts',
   'packages/optim/test/classes.test.ts',
   'packages/optim/test/class-errors.test.ts',
+  'packages/data-cifar/test/loader-device.test.ts',
   'test/cuda-e2e.test.ts',
 ];
 

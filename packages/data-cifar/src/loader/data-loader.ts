@@ -1,4 +1,4 @@
-import { type Device, type Tensor, tensor } from '@largebatch/tensor';
+import { CudaUnavailableError, cuda, type Device, type Tensor, tensor } from '@largebatch/tensor';
 
 import { checkNormalization, pixelTable, type Normalization } from '../augment/normalize';
 import { CifarArgumentError, CifarError } from '../errors';
@@ -27,7 +27,7 @@ export interface DataLoaderOptions {
    * ({@link CIFAR10_NORMALIZATION}); `false`: `x / 255`; or your own `{ mean, std }`.
    */
   normalize?: boolean | Normalization;
-  /** Device of the batch tensors (default `'cpu'`). */
+  /** Device of the batch tensors (default `'cpu'`); batches are assembled on the host and copied there. */
   device?: Device;
   /** Batches prepared ahead by a worker thread (default 2); 0 makes each batch on the calling thread when asked. */
   prefetch?: number;
@@ -88,6 +88,9 @@ export class DataLoader implements AsyncIterable<Batch> {
     const seed = checkInteger(fn, 'options.seed', options.seed ?? 0, 0);
     const device = options.device ?? 'cpu';
     if (device !== 'cpu' && device !== 'cuda') throw new CifarArgumentError(fn, 'options.device', "'cpu' or 'cuda'", device);
+    if (device === 'cuda' && !cuda.isAvailable()) {
+      throw new CudaUnavailableError(`${fn}: options.device is 'cuda' but CUDA is unavailable: ${cuda.reason()}`);
+    }
     this.device = device;
     this.prefetch = checkInteger(fn, 'options.prefetch', options.prefetch ?? 2, 0, 64);
     const dropLast = checkBoolean(fn, 'options.dropLast', options.dropLast ?? false);
