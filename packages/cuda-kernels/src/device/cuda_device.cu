@@ -13,9 +13,16 @@
 
 namespace lb {
 
-#define LB_CUDA(call) LB_CUDA_CHECK((call), #call " failed")
-
 namespace {
+
+// Checks a runtime call. A failed one is also taken out of cudaGetLastError, so that the
+// next kernel's launch check does not report it as its own (a sticky error stays).
+Status checked(cudaError_t err, const char* what, const char* file, int line) {
+  if (err != cudaSuccess) cudaGetLastError();
+  return cuda_status(err, what, file, line);
+}
+
+#define LB_CUDA(call) checked((call), #call " failed", __FILE__, __LINE__)
 
 #if defined(__CUDACC__)
 CudaInfo query_device() {

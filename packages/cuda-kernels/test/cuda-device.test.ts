@@ -1,0 +1,48 @@
+// The CUDA device through the addon, where it is available (a GPU, or the emulated build:
+// `pnpm test:cuda-emulated`): copies between the devices, kernels dispatched on the
+// buffers' device, and CUDA failures as JS errors naming the call and the CUDA error.
+import { describe, expect, it } from 'vitest';
+
+import { BinaryOp, DeviceCode, DTypeCode, native } from '../src/index';
+
+describe.runIf(native.cudaInfo().available)('the CUDA device', () => {
+  it('copies host -> device -> device -> host, across the staging buffer size too', () => {
+    const n = (5 << 20) / 4 + 3; // more than the 4 MiB staging buffer
+    const host = Float32Array.from({ length: n }, (_, i) => i % 1000);
+    const [a, b] = [native.alloc(DeviceCode.cuda, 4 * n), native.alloc(DeviceCode.cuda, 4 * n)];
+    const back = native.alloc(DeviceCode.cpu, 4 * n);
+    native.write(a, 0, host);
+    native.copy(b, 0, a, 0, 4 * n);
+    native.copy(back, 0, b, 0, 4 * n);
+    const out = new Float32Array(n);
+    native.read(back, 0, out);
+    expect(out).toEqual(host);
+    [a, b, back].forEach((h) => native.free(h));
+  });
+
+  it('runs a kernel on CUDA buffers and refuses a call that mixes devices, naming the argument', () => {
+    const [a, out] = [native.alloc(DeviceCode.cuda, 12), native.alloc(DeviceCode.cuda, 12)];
+    const onCpu = native.alloc(DeviceCode.cpu, 12);
+    native.write(a, 0, Float32Array.of(1, 2, 3));
+    native.binary(BinaryOp.mul, DTypeCode.float32, [3], out, 0, [1], a, 0, [1], a, 0, [1]);
+    const result = new Float32Array(3);
+    native.read(out, 0, result);
+    expect(result).toEqual(Float32Array.of(1, 4, 9));
+    expect(() => native.binary(BinaryOp.mul, DTypeCode.float32, [3], out, 0, [1], a, 0, [1], onCpu, 0, [1])).toThrow(
+      /largebatch kernel 'binary': b \(argument 9\) is on 'cpu' but out \(argument 3\) is on 'cuda'/,
+    );
+    [a, out, onCpu].forEach((h) => native.free(h));
+  });
+
+  it('a failed CUDA call is a JS error naming the call and the CUDA error, and the next kernel is not blamed', () => {
+    expect(() => native.alloc(DeviceCode.cuda, 2 ** 52)).toThrow(/largebatch kernel 'alloc': cudaMallocAsync.* failed: cudaErrorMemoryAllocation: out of memory/);
+    const a = native.alloc(DeviceCode.cuda, 8);
+    native.write(a, 0, Float32Array.of(2, 3));
+    native.binary(BinaryOp.add, DTypeCode.float32, [2], a, 0, [1], a, 0, [1], a, 0, [1]);
+    native.cudaSync();
+    const result = new Float32Array(2);
+    native.read(a, 0, result);
+    expect(result).toEqual(Float32Array.of(4, 6));
+    native.free(a);
+  });
+});
