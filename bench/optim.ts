@@ -26,16 +26,22 @@ manualSeed(0);
 
 const peer = new PythonPeer(join(fileURLToPath(new URL('.', import.meta.url)), 'peers', 'optim.py'), threads);
 const { shapes } = await peer.request<{ shapes: number[][] }>({ op: 'shapes' });
-const params: Tensor[] = shapes.map((shape) => randn(shape, { std: 0.05, requiresGrad: true }));
-for (const p of params) p.grad = randn(p.shape, { std: 0.01 });
-const numel = params.reduce((a, p) => a + p.numel, 0);
+/** ResNet-50's parameters with random gradients. Each optimizer gets its own, as in
+ * training, where nothing but the optimizer writes the weights between its steps (LARS
+ * keeps ‖w‖² from one step to the next while they are untouched). */
+function resnet50Params(): Tensor[] {
+  const params = shapes.map((shape) => randn(shape, { std: 0.05, requiresGrad: true }));
+  for (const p of params) p.grad = randn(p.shape, { std: 0.01 });
+  return params;
+}
+const numel = shapes.reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
 
 // The study's hyperparameters (DESIGN.md §1); LARS with a small lr, so that 'study' stays
 // far from its divergent regime over the hundreds of timed steps.
-const sgd = new SGD(params, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
+const sgd = new SGD(resnet50Params(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
 const larsOptions = { lr: 0.01, momentum: 0.9, weightDecay: 5e-3, trustCoefficient: 0.1 };
-const larsPaper = new LARS(params, larsOptions);
-const larsStudy = new LARS(params, { ...larsOptions, variant: 'study' });
+const larsPaper = new LARS(resnet50Params(), larsOptions);
+const larsStudy = new LARS(resnet50Params(), { ...larsOptions, variant: 'study' });
 
 function stepCase(name: string, opt: SGD | LARS, peerRequest: object): BenchCase {
   return { name, work: 1, unit: 'steps/s', ours: (reps) => timeMedian(() => opt.step(), reps), peer: peerRequest };
@@ -67,13 +73,13 @@ try {
   // Our SGD was timed in two cases (once per torch peer): its median over all rounds.
   const oursSgdS = median(results.slice(0, 2).flatMap((r) => r.oursSamplesS));
   const larsOverSgd = { paper: results[2]!.oursMedianS / oursSgdS, study: results[3]!.oursMedianS / oursSgdS };
-  console.log(`${params.length} tensors, ${numel} values, ${threads} threads, load average ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after`);
+  console.log(`${shapes.length} tensors, ${numel} values, ${threads} threads, load average ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after`);
   console.log(table(results));
   const sgdBestS = Math.min(...results.slice(0, 2).flatMap((r) => r.oursSamplesS));
   const larsOverSgdBest = { paper: Math.min(...results[2]!.oursSamplesS) / sgdBestS, study: Math.min(...results[3]!.oursSamplesS) / sgdBestS };
   console.log(`our LARS / our SGD step time, medians: 'paper' ${larsOverSgd.paper.toFixed(2)}x, 'study' ${larsOverSgd.study.toFixed(2)}x (our SGD ${ms(oursSgdS)} ms); quickest rounds: 'paper' ${larsOverSgdBest.paper.toFixed(2)}x, 'study' ${larsOverSgdBest.study.toFixed(2)}x`);
   const path = writeResults('optim', {
-    machine: machineInfo(threads), tensors: params.length, values: numel, loadAverage: { before: loadBefore, after: loadAfter },
+    machine: machineInfo(threads), tensors: shapes.length, values: numel, loadAverage: { before: loadBefore, after: loadAfter },
     oursSgdMedianS: oursSgdS, larsOverSgd, larsOverSgdQuickest: larsOverSgdBest, results,
   });
   console.log(`results: ${path}`);

@@ -114,12 +114,15 @@ export interface NativeAddon {
    * Fused optimizer step over a group of float32 tensors (src/kernels/optim/optim.h).
    * hyper: [lr, momentum, dampening, weightDecay, trustCoefficient, eps, clip, nesterov];
    * layout: per tensor [paramOffset, gradOffset, momentumOffset, size] in elements; flags
-   * (OptimFlag bits) are read and written. Returns the first tensor index whose gradient
-   * holds NaN/Inf, or -1.
+   * (OptimFlag bits) are read and written. weightSq (one per tensor, or null) is read and
+   * written: ‖w‖² known before the step (NaN: unknown, LARS sums w), ‖w‖² after it (NaN
+   * for SGD and on CUDA); reset an entry to NaN whenever anything else writes that tensor.
+   * Returns the first tensor index whose gradient holds NaN/Inf, or -1.
    */
   optimStep(
     variant: number, hyper: Float64Array,
     params: readonly BufferHandle[], grads: readonly (BufferHandle | null)[], momenta: readonly (BufferHandle | null)[] | null,
     layout: Float64Array, flags: Uint8Array, ratios: BufferHandle | null, ratiosOffset: number,
+    weightSq?: Float64Array | null,
   ): number;
 }

@@ -55,8 +55,17 @@ export class FusedGroup {
   private readonly layout: Float64Array;
   private readonly flags: Uint8Array;
   private readonly names: string[];
+  /** ‖w‖² per tensor after the last LARS step (NaN: unknown), for the next one. */
+  private readonly weightSq: Float64Array;
+  private readonly keepWeightNorms: boolean;
 
-  constructor(readonly tensors: readonly FusedTensor[]) {
+  /**
+   * With `keepWeightNorms`, a LARS step takes each tensor's ‖w‖² from the previous step's
+   * update pass instead of reading w again (bit for bit the same value, one pass over the
+   * weights less); the caller then must call {@link forgetWeightNorm} for every tensor that
+   * anything else writes between steps. Without it (the default) every step reads w.
+   */
+  constructor(readonly tensors: readonly FusedTensor[], options: { keepWeightNorms?: boolean } = {}) {
     const where = 'FusedGroup';
     if (!Array.isArray(tensors)) throw new OptimizerArgumentError(where, 'tensors', tensors, 'an array of FusedTensor');
     const n = tensors.length;
@@ -65,6 +74,8 @@ export class FusedGroup {
     this.names = [];
     this.layout = new Float64Array(4 * n);
     this.flags = new Uint8Array(n);
+    this.weightSq = new Float64Array(n).fill(Number.NaN);
+    this.keepWeightNorms = options.keepWeightNorms === true;
     tensors.forEach((t, i) => {
       if (!Number.isSafeInteger(t?.size) || t.size < 0) throw new OptimizerArgumentError(where, `tensors[${i}].size`, t?.size, 'an integer >= 0');
       if (!isSpan(t.param)) throw new OptimizerArgumentError(where, `tensors[${i}].param`, t.param, '{ buffer, offset } with an integer offset >= 0');
@@ -88,6 +99,12 @@ export class FusedGroup {
   setMomentumReady(i: number, ready: boolean): void {
     if (!Number.isInteger(i) || i < 0 || i >= this.flags.length) throw new OptimizerArgumentError('FusedGroup.setMomentumReady', 'i', i, `an index below ${this.flags.length}`);
     this.flags[i] = ready ? this.flags[i]! | OptimFlag.momentumReady : this.flags[i]! & ~OptimFlag.momentumReady;
+  }
+
+  /** Drops the ‖w‖² kept for tensor i: its parameter was written outside this group. */
+  forgetWeightNorm(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.weightSq.length) throw new OptimizerArgumentError('FusedGroup.forgetWeightNorm', 'i', i, `an index below ${this.weightSq.length}`);
+    this.weightSq[i] = Number.NaN;
   }
 
   /**
@@ -140,9 +157,10 @@ export class FusedGroup {
       throw new OptimizerArgumentError(where, 'trustRatios', trustRatios, '{ buffer, offset } with an integer offset >= 0, or undefined');
     }
     const hyper = Float64Array.of(h.lr, h.momentum, h.dampening, h.weightDecay, trust, eps, clip ? 1 : 0, h.nesterov ? 1 : 0);
+    if (!this.keepWeightNorms) this.weightSq.fill(Number.NaN);
     const firstBad = native.optimStep(
       variant, hyper, this.params, gradBuffers, this.momenta, this.layout, this.flags,
-      trustRatios?.buffer ?? null, trustRatios?.offset ?? 0,
+      trustRatios?.buffer ?? null, trustRatios?.offset ?? 0, this.weightSq,
     );
     if (firstBad >= 0) {
       const bad: number[] = [];

@@ -30,6 +30,8 @@ interface GroupLayout {
   readonly names: readonly string[];
   readonly buffers: readonly (Tensor | undefined)[];
   readonly excluded: readonly boolean[];
+  /** Each parameter's Storage.version right after this optimizer's last step (-1: none). */
+  readonly versions: number[];
 }
 
 function spanOf(t: Tensor): BufferSpan {
@@ -96,7 +98,7 @@ export abstract class Optimizer<Options, Hyper extends SgdHyper, SavedOptions> {
     let base = 0;
     prepared.forEach(({ h, layout, grads }) => {
       try {
-        this.rule.step(layout.fused, grads, h);
+        this.stepGroup(layout, grads, h);
       } catch (e) {
         if (!(e instanceof NonFiniteGradientError)) throw e;
         if (bad.length === 0) badName = e.tensorName;
@@ -199,6 +201,25 @@ export abstract class Optimizer<Options, Hyper extends SgdHyper, SavedOptions> {
     return buffer;
   }
 
+  /**
+   * One native step over a group. The fused step keeps each weight's ‖w‖² for the next
+   * one; a parameter whose storage was written since (Storage.version) has its norm dropped
+   * first, and the step's own writes are recorded after it.
+   */
+  private stepGroup(layout: GroupLayout, grads: readonly (BufferSpan | null)[], h: Hyper): void {
+    layout.params.forEach((p, i) => {
+      if (p.storage.version !== layout.versions[i]) layout.fused.forgetWeightNorm(i);
+    });
+    try {
+      this.rule.step(layout.fused, grads, h);
+    } finally {
+      for (const p of layout.params) p.storage.markWritten();
+      layout.params.forEach((p, i) => {
+        layout.versions[i] = p.storage.version;
+      });
+    }
+  }
+
   /** A parameter's gradient as a span for the native step; null when it has none. */
   private gradSpan(where: string, name: string, p: Tensor): BufferSpan | null {
     if (p.isDisposed) throw new OptimizerArgumentError(where, name, 'a disposed tensor', 'a live tensor');
@@ -226,7 +247,7 @@ export abstract class Optimizer<Options, Hyper extends SgdHyper, SavedOptions> {
       param: spanOf(p),
       ...(buffers[i] ? { momentum: spanOf(buffers[i]) } : {}),
       excluded: excluded[i]!,
-    })));
+    })), { keepWeightNorms: true });
     // Carry over which buffers hold a step, for tensors kept with the same buffer.
     if (old) {
       const before = new Map(old.params.map((p, j) => [p, j]));
@@ -235,7 +256,7 @@ export abstract class Optimizer<Options, Hyper extends SgdHyper, SavedOptions> {
         if (j !== undefined && old.buffers[j] === buffers[i]) fused.setMomentumReady(i, old.fused.momentumReady(j));
       });
     }
-    const layout: GroupLayout = { fused, params: [...params], names: [...names], buffers, excluded };
+    const layout: GroupLayout = { fused, params: [...params], names: [...names], buffers, excluded, versions: params.map(() => -1) };
     this.layouts.set(group, layout);
     return layout;
   }

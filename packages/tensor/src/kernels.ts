@@ -26,6 +26,17 @@ export function readContiguous(t: Tensor, into: AnyTypedArray): void {
 
 export function writeContiguous(t: Tensor, from: AnyTypedArray): void {
   native.write(t.storage.handle, t.offset * bytesPerElement(t.dtype), from);
+  t.storage.markWritten();
+}
+
+/** Records that the kernel just run wrote these tensors (Storage.version). */
+function wrote(...tensors: readonly (Tensor | null | undefined)[]): void {
+  for (const t of tensors) t?.storage.markWritten();
+}
+
+/** The tensors at these positions of a kernel's tensor list. */
+function at(tensors: readonly (Tensor | null)[], positions: readonly number[]): (Tensor | null | undefined)[] {
+  return positions.map((i) => tensors[i]);
 }
 
 /** out = op(input) elementwise (input broadcast to out's shape); copy also casts. */
@@ -37,6 +48,7 @@ export function runUnary(op: UnaryOpName, out: Tensor, input: Tensor, p0 = 0, p1
     input.storage.handle, input.offset, m.strides[1]!,
     p0, p1,
   );
+  wrote(out);
 }
 
 /** Copies (and casts) src into the view dst, broadcasting src. */
@@ -57,6 +69,7 @@ export function runBinary(op: BinaryOpName, out: Tensor, a: Tensor, b: Tensor): 
     a.storage.handle, a.offset, m.strides[1]!,
     b.storage.handle, b.offset, m.strides[2]!,
   );
+  wrote(out);
 }
 
 export function runWhere(out: Tensor, cond: Tensor, a: Tensor, b: Tensor): void {
@@ -68,11 +81,13 @@ export function runWhere(out: Tensor, cond: Tensor, a: Tensor, b: Tensor): void 
     a.storage.handle, a.offset, m.strides[2]!,
     b.storage.handle, b.offset, m.strides[3]!,
   );
+  wrote(out);
 }
 
 /** Reduces the middle axis of contiguous `input` viewed as [outer, size, inner] into `out`. */
 export function runReduce(op: ReduceOpName, out: Tensor, input: Tensor, outer: number, size: number, inner: number): void {
   native.reduce(ReduceOp[op], dtypeCode(input.dtype), outer, size, inner, input.storage.handle, input.offset, out.storage.handle);
+  wrote(out);
 }
 
 /** The matrix layout of a 2-d slice of a batched operand: row-major or transposed. */
@@ -89,15 +104,18 @@ export function runMatmul(dtype: DType, batch: number, m: number, n: number, k: 
     [batch, m, n, k, a.trans ? 1 : 0, b.trans ? 1 : 0, a.ld, b.ld, n, a.batchStride, b.batchStride, m * n, a.tensor.offset, b.tensor.offset, c.offset],
     a.tensor.storage.handle, b.tensor.storage.handle, c.storage.handle,
   );
+  wrote(c);
 }
 
 export function runRandom(dist: 'uniform' | 'normal', out: Tensor, seed: number, counter: number, a: number, b: number): void {
   native.randomFill(Distribution[dist], dtypeCode(out.dtype), out.storage.handle, out.offset, out.numel, seed, counter, a, b);
+  wrote(out);
 }
 
 export function runIndex(kind: 'select' | 'add', dtype: DType, outer: number, dim: number, inner: number, src: Tensor, idx: Tensor, dst: Tensor): void {
   const fn = kind === 'select' ? native.indexSelect : native.indexAdd;
   fn(dtypeCode(dtype), outer, dim, inner, src.storage.handle, src.offset, idx.storage.handle, idx.offset, idx.numel, dst.storage.handle, dst.offset);
+  wrote(dst);
 }
 
 /** A tensor's buffer and element offset for the convnet kernels (null for an absent one). */
@@ -117,9 +135,15 @@ function convShape(g: Conv2dGeometry): number[] {
 }
 
 /** Convolution kernels on contiguous tensors: forward [x, w, y, bias], backwardData [dy, w, dx], backwardWeight [x, dy, dw, dbias]. */
+const CONV2D_OUTPUTS = { forward: [2], backwardData: [2], backwardWeight: [2, 3] } as const;
+
 export function runConv2d(op: keyof typeof Conv2dOp, dtype: DType, g: Conv2dGeometry, tensors: readonly (Tensor | null)[]): void {
   native.conv2d(Conv2dOp[op], dtypeCode(dtype), convShape(g), ...handles(tensors));
+  wrote(...at(tensors, CONV2D_OUTPUTS[op]));
 }
+
+/** Written by batchNorm: the running statistics, y and the saved statistics; dx, dweight, dbias. */
+const BATCH_NORM_OUTPUTS = { forward: [3, 4, 5, 6, 7], backward: [6, 7, 8] } as const;
 
 /** Batch-norm kernels on contiguous tensors viewed as [n, c, hw] (see BatchNormOp for the tensor lists). */
 export function runBatchNorm(
@@ -128,7 +152,10 @@ export function runBatchNorm(
 ): void {
   const opts = [options.training ? 1 : 0, options.relu ? 1 : 0, options.eps, options.momentum];
   native.batchNorm(BatchNormOp[op], dtypeCode(dtype), shape, opts, ...handles(tensors));
+  wrote(...at(tensors, BATCH_NORM_OUTPUTS[op]));
 }
+
+const POOL2D_OUTPUTS = { forward: [1, 2], backward: [2] } as const;
 
 /** The geometry of a 2-d pooling of [planes, h, w] into [planes, p, q] (pool.h). */
 export interface Pool2dGeometry {
@@ -140,9 +167,11 @@ export interface Pool2dGeometry {
 export function runPool2d(op: keyof typeof PoolOp, mode: keyof typeof PoolMode, dtype: DType, g: Pool2dGeometry, tensors: readonly (Tensor | null)[]): void {
   const shape = [g.planes, g.h, g.w, g.p, g.q, ...g.kernel, ...g.stride, ...g.padding];
   native.pool2d(PoolOp[op], PoolMode[mode], dtypeCode(dtype), shape, ...handles(tensors));
+  wrote(...at(tensors, POOL2D_OUTPUTS[op]));
 }
 
 /** out = op(a, b) over contiguous tensors of one shape. */
 export function runActivation(op: keyof typeof ActivationOp, out: Tensor, a: Tensor, b: Tensor | null): void {
   native.activation(ActivationOp[op], dtypeCode(out.dtype), out.numel, ...handles([a, b, out]));
+  wrote(out);
 }

@@ -25,6 +25,18 @@ export class Storage {
 
   private freed = false;
 
+  /**
+   * Counts the kernel calls that wrote into this storage (kernels.ts bumps it for every
+   * output), so that values derived from the contents can be known to be current: the
+   * LARS step keeps each weight's ‖w‖² from one step to the next this way. Code that writes
+   * through the raw handle must call markWritten() itself.
+   */
+  version = 0;
+
+  markWritten(): void {
+    this.version += 1;
+  }
+
   retain(): void {
     this.refs += 1;
   }

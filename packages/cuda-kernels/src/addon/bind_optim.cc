@@ -7,13 +7,17 @@
 //   layout   Float64Array of 4n: per tensor paramOffset, gradOffset, momentumOffset, size (elements)
 //   flags    Uint8Array of n, read and written (kernels/optim/optim.h OptimFlag)
 //   ratios   a float32 buffer handle receiving each updated tensor's trust ratio, or null
+//   weightSq Float64Array of n or null/undefined: ‖w‖² per tensor, read and written as
+//            optim_step_cpu's weight_sq (NaN: unknown); on CUDA all are set to NaN
 // Returns the index of the first tensor whose gradient holds NaN/Inf, or -1.
 // On CUDA buffers (all of them, ratios included) the step runs on the device's stream: the
 // group's table and flags go up in one copy, and the flags with the NaN/Inf report come
 // back in one copy, the step's only wait for the device.
 #include <napi.h>
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -135,11 +139,19 @@ Napi::Value OptimStep(const Napi::CallbackInfo& info) {
     ratios = typed<float>(rb, off);
   }
 
+  double* weight_sq = nullptr;
+  if (info.Length() > 9 && !info[9].IsNull() && !info[9].IsUndefined()) {
+    auto ws = arg_typed<Napi::Float64Array>(info, 9, napi_float64_array, "Float64Array of weight norms", k);
+    if (ws.ElementLength() != n) throw_error(info.Env(), k, "weightSq must hold 1 number per tensor (" + std::to_string(n) + " tensors)");
+    weight_sq = ws.Data();
+  }
+
   int64_t first_bad = -1;
   const OptimVariant v = static_cast<OptimVariant>(variant);
+  if (dev.cuda() && weight_sq != nullptr) std::fill(weight_sq, weight_sq + n, std::numeric_limits<double>::quiet_NaN());
   throw_if_failed(info.Env(), k,
                   dev.cuda() ? LB_ON_CUDA(optim_step_on_device(v, h, tensors, flags.Data(), ratios, &first_bad))
-                             : optim_step_cpu(v, h, tensors.data(), flags.Data(), n, ratios, &first_bad));
+                             : optim_step_cpu(v, h, tensors.data(), flags.Data(), n, ratios, &first_bad, weight_sq));
   return Napi::Number::New(info.Env(), static_cast<double>(first_bad));
 }
 

@@ -45,8 +45,13 @@ struct OptimTensor {
 // Updates every tensor with a finite gradient. trust_ratios (nullable) receives each
 // updated tensor's factor on lr (1 for SGD). *first_non_finite is the lowest index whose
 // gradient holds NaN/Inf, or -1.
+// weight_sq (nullable, one per tensor) spares LARS a read of w: an entry that is not NaN
+// is taken as ‖w‖² of that tensor instead of summing w; after the step, every tensor with
+// a gradient gets its ‖w‖² (LARS: summed in the update pass, bit for bit what a fresh
+// sum would give with the same thread count) or NaN (SGD). The caller must reset an entry
+// to NaN whenever anything else writes that tensor.
 Status optim_step_cpu(OptimVariant variant, const OptimHyper& hyper, const OptimTensor* tensors, uint8_t* flags,
-                      int64_t count, float* trust_ratios, int64_t* first_non_finite);
+                      int64_t count, float* trust_ratios, int64_t* first_non_finite, double* weight_sq = nullptr);
 
 // ---- CUDA ----------------------------------------------------------------------------
 // A group on the device is a table of entries that the caller builds once with

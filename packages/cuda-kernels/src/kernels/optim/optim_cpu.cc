@@ -3,6 +3,7 @@
 // Bench: `pnpm --filter @largebatch/bench optim`.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ namespace {
 // update in one task while the tensor is in cache. Measured on ResNet-50's tensors, 2
 // threads (bench/optim): see bench/README.md.
 constexpr int64_t kOptimShared = int64_t{1} << 20;
+
+const double kUnknown = std::numeric_limits<double>::quiet_NaN();
 
 struct SumSquares {
   double w = 0, g = 0;
@@ -77,24 +80,60 @@ LB_OPTIM_CLONES SumSquares sum_squares(const float* w, const float* g, int64_t n
 // Inlined into update(), so each of its clones compiles the loop for its instruction set.
 // The coefficients are a local copy and the arrays restrict: otherwise the stores to w and
 // buf might alias them, and GCC ran the scalar loop reloading every coefficient (measured:
-// the SGD step 1.26x torch's before, on ResNet-50's tensors).
-template <bool kMomentum, bool kFirst, bool kNesterov>
-[[gnu::always_inline]] inline void update_range(const OptimCoeffs c, float* __restrict w, const float* __restrict g,
-                                                float* __restrict buf, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) optim_update_element<kMomentum, kFirst, kNesterov>(c, w, g, buf, i);
+// the SGD step 1.26x torch's before, on ResNet-50's tensors). With kWeightSq it also
+// returns ‖w‖² of the updated w, summed exactly as sum_squares_range sums it (same lanes,
+// tail and reduction), so that a next step may take it instead of reading w again.
+template <bool kMomentum, bool kFirst, bool kNesterov, bool kWeightSq>
+[[gnu::always_inline]] inline double update_range(const OptimCoeffs c, float* __restrict w, const float* __restrict g,
+                                                  float* __restrict buf, int64_t n) {
+  if constexpr (!kWeightSq) {
+    for (int64_t i = 0; i < n; ++i) optim_update_element<kMomentum, kFirst, kNesterov>(c, w, g, buf, i);
+    return 0;
+  } else {
+    double acc[kSumLanes] = {};
+    int64_t i = 0;
+    for (; i + kSumLanes <= n; i += kSumLanes) {
+      for (int j = 0; j < kSumLanes; ++j) {
+        optim_update_element<kMomentum, kFirst, kNesterov>(c, w, g, buf, i + j);
+        const double v = w[i + j];
+        acc[j] += v * v;
+      }
+    }
+    for (; i < n; ++i) {
+      optim_update_element<kMomentum, kFirst, kNesterov>(c, w, g, buf, i);
+      acc[0] += static_cast<double>(w[i]) * w[i];
+    }
+    for (int width = kSumLanes / 2; width > 0; width /= 2) {
+      for (int j = 0; j < width; ++j) acc[j] += acc[j + width];
+    }
+    return acc[0];
+  }
 }
 
-LB_OPTIM_CLONES void update(const OptimCoeffs c, bool first, float* __restrict w, const float* __restrict g,
-                            float* __restrict buf, int64_t n) {
-  if (c.m == 0) return update_range<false, false, false>(c, w, g, buf, n);
-  if (first) return c.nesterov ? update_range<true, true, true>(c, w, g, buf, n) : update_range<true, true, false>(c, w, g, buf, n);
-  return c.nesterov ? update_range<true, false, true>(c, w, g, buf, n) : update_range<true, false, false>(c, w, g, buf, n);
+template <bool kWeightSq>
+[[gnu::always_inline]] inline double update_with(const OptimCoeffs& c, bool first, float* w, const float* g,
+                                                 float* buf, int64_t n) {
+  if (c.m == 0) return update_range<false, false, false, kWeightSq>(c, w, g, buf, n);
+  if (first) {
+    return c.nesterov ? update_range<true, true, true, kWeightSq>(c, w, g, buf, n)
+                      : update_range<true, true, false, kWeightSq>(c, w, g, buf, n);
+  }
+  return c.nesterov ? update_range<true, false, true, kWeightSq>(c, w, g, buf, n)
+                    : update_range<true, false, false, kWeightSq>(c, w, g, buf, n);
+}
+
+// Updates w[0, n) (and buf); returns ‖w‖² after it if weight_sq, else 0.
+LB_OPTIM_CLONES double update(const OptimCoeffs c, bool first, bool weight_sq, float* w, const float* g, float* buf,
+                              int64_t n) {
+  return weight_sq ? update_with<true>(c, first, w, g, buf, n) : update_with<false>(c, first, w, g, buf, n);
 }
 
 class GroupStep {
  public:
-  GroupStep(OptimVariant v, const OptimHyper& h, const OptimTensor* t, uint8_t* flags, int64_t n, float* ratios)
-      : v_(v), h_(h), t_(t), flags_(flags), n_(n), ratios_(ratios), coeffs_(static_cast<size_t>(n)) {}
+  GroupStep(OptimVariant v, const OptimHyper& h, const OptimTensor* t, uint8_t* flags, int64_t n, float* ratios,
+            double* weight_sq)
+      : v_(v), h_(h), t_(t), flags_(flags), n_(n), ratios_(ratios), weight_sq_(weight_sq),
+        track_(weight_sq != nullptr && v != OptimVariant::Sgd), coeffs_(static_cast<size_t>(n)) {}
 
   int64_t run() {
     std::vector<int64_t> whole, shared;
@@ -107,7 +146,9 @@ class GroupStep {
     std::stable_sort(whole.begin(), whole.end(), [&](int64_t a, int64_t b) { return t_[a].size > t_[b].size; });
     parallel_tasks(static_cast<int64_t>(whole.size()), [&](int64_t k) {
       const int64_t i = whole[static_cast<size_t>(k)];
-      if (prepare(i, sums(t_[i], 0, t_[i].size))) apply(i, 0, t_[i].size);
+      const SumSquares s = with_known(i, sums(i, 0, t_[i].size));
+      const double after = prepare(i, s) ? apply(i, 0, t_[i].size) : s.w;
+      if (weight_sq_ != nullptr) weight_sq_[i] = track_ ? after : kUnknown;
     });
     for (const int64_t i : whole) {
       if ((flags_[i] & kOptimNonFinite) == 0) finish(i);
@@ -121,9 +162,19 @@ class GroupStep {
   }
 
  private:
-  SumSquares sums(const OptimTensor& t, int64_t begin, int64_t end) const {
-    // SGD needs no ‖w‖; ‖g‖² is still taken, as the NaN/Inf check.
-    return sum_squares(t.param + begin, t.grad + begin, end - begin, v_ != OptimVariant::Sgd);
+  // Whether ‖w‖² of tensor i is known from the caller (a previous step's update).
+  bool known(int64_t i) const { return track_ && !std::isnan(weight_sq_[i]); }
+
+  // SGD needs no ‖w‖; ‖g‖² is still taken, as the NaN/Inf check. A known ‖w‖² is not read
+  // again (s.w is then 0; with_known() puts it in).
+  SumSquares sums(int64_t i, int64_t begin, int64_t end) const {
+    const OptimTensor& t = t_[i];
+    return sum_squares(t.param + begin, t.grad + begin, end - begin, v_ != OptimVariant::Sgd && !known(i));
+  }
+
+  SumSquares with_known(int64_t i, SumSquares s) const {
+    if (known(i)) s.w = weight_sq_[i];
+    return s;
   }
 
   // Checks the gradient and sets the tensor's coefficients; false if it is to be skipped.
@@ -139,11 +190,12 @@ class GroupStep {
     return true;
   }
 
-  void apply(int64_t i, int64_t begin, int64_t end) {
+  // Updates [begin, end) of tensor i; returns that range's ‖w‖² after it when tracked.
+  double apply(int64_t i, int64_t begin, int64_t end) {
     const OptimTensor& t = t_[i];
     const bool first = (flags_[i] & kOptimMomentumReady) == 0;
     float* buf = t.momentum == nullptr ? nullptr : t.momentum + begin;
-    update(coeffs_[static_cast<size_t>(i)], first, t.param + begin, t.grad + begin, buf, end - begin);
+    return update(coeffs_[static_cast<size_t>(i)], first, track_, t.param + begin, t.grad + begin, buf, end - begin);
   }
 
   // One big tensor, all threads: partial norms per chunk, added in chunk order (so the
@@ -154,15 +206,27 @@ class GroupStep {
     const int64_t chunk = (size + chunks - 1) / chunks;
     std::vector<SumSquares> partials(static_cast<size_t>(chunks));
     parallel_tasks(chunks, [&](int64_t c) {
-      partials[static_cast<size_t>(c)] = sums(t_[i], std::min(size, c * chunk), std::min(size, (c + 1) * chunk));
+      partials[static_cast<size_t>(c)] = sums(i, std::min(size, c * chunk), std::min(size, (c + 1) * chunk));
     });
     SumSquares total;
     for (const SumSquares& p : partials) {
       total.w += p.w;
       total.g += p.g;
     }
-    if (!prepare(i, total)) return;
-    parallel_tasks(chunks, [&](int64_t c) { apply(i, std::min(size, c * chunk), std::min(size, (c + 1) * chunk)); });
+    total = with_known(i, total);
+    if (!prepare(i, total)) {
+      if (weight_sq_ != nullptr) weight_sq_[i] = track_ ? total.w : kUnknown;
+      return;
+    }
+    std::vector<double> after(static_cast<size_t>(chunks));
+    parallel_tasks(chunks, [&](int64_t c) {
+      after[static_cast<size_t>(c)] = apply(i, std::min(size, c * chunk), std::min(size, (c + 1) * chunk));
+    });
+    if (weight_sq_ != nullptr) {
+      double sum = 0;
+      for (const double a : after) sum += a;
+      weight_sq_[i] = track_ ? sum : kUnknown;
+    }
     finish(i);
   }
 
@@ -177,13 +241,15 @@ class GroupStep {
   uint8_t* flags_;
   int64_t n_;
   float* ratios_;
+  double* weight_sq_;
+  bool track_;  // LARS with weight_sq: ‖w‖² known on entry is used, and returned after the update
   std::vector<OptimCoeffs> coeffs_;
 };
 
 }  // namespace
 
 Status optim_step_cpu(OptimVariant variant, const OptimHyper& hyper, const OptimTensor* tensors, uint8_t* flags,
-                      int64_t count, float* trust_ratios, int64_t* first_non_finite) {
+                      int64_t count, float* trust_ratios, int64_t* first_non_finite, double* weight_sq) {
   if (variant != OptimVariant::Sgd && variant != OptimVariant::LarsPaper && variant != OptimVariant::LarsStudy) {
     return LB_FAIL("unknown optimizer variant " + std::to_string(static_cast<int>(variant)));
   }
@@ -193,7 +259,7 @@ Status optim_step_cpu(OptimVariant variant, const OptimHyper& hyper, const Optim
       return LB_FAIL("tensor " + std::to_string(i) + " has no momentum buffer but momentum is " + std::to_string(hyper.momentum));
     }
   }
-  *first_non_finite = GroupStep(variant, hyper, tensors, flags, count, trust_ratios).run();
+  *first_non_finite = GroupStep(variant, hyper, tensors, flags, count, trust_ratios, weight_sq).run();
   return Status::Ok();
 }
 
