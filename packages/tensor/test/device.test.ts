@@ -75,7 +75,7 @@ describe.runIf(cuda.isAvailable())('device cuda', () => {
     tidy(() => {
       const x = randn([3, 2], { device: 'cuda' });
       const index = tensor([0, 7, 1], { dtype: 'int32', device: 'cuda' });
-      expect(() => indexSelect(x, 0, index)).toThrow(/indexSelect.*index 7 at position 1 is outside \[0, 3\)/);
+      expect(() => indexSelect(x, 0, index)).toThrow(/indexSelect.*index 7 at position 1 is out of range for a dimension of size 3/);
     });
   });
 

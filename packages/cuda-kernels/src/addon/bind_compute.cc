@@ -84,7 +84,8 @@ Napi::Value RandomFill(const Napi::CallbackInfo& info) {
 
 #if defined(LARGEBATCH_WITH_CUDA)
 // The CUDA index kernels report a bad index through device memory, so that the device runs
-// on; here the host reads it back (waiting for the stream) to fail as the CPU kernel does.
+// on; here the host reads it back (waiting for the stream) to fail as the CPU kernel does,
+// with its message.
 template <bool Add>
 Status index_cuda(DType t, int64_t outer, int64_t dim, int64_t inner, const char* src, const int32_t* idx, int64_t n_idx,
                   char* dst) {
@@ -97,8 +98,8 @@ Status index_cuda(DType t, int64_t outer, int64_t dim, int64_t inner, const char
   LB_RETURN_IF_FAILED(cuda_read(&position, bad.data(), sizeof position));
   if (position < 0) return Status::Ok();
   LB_RETURN_IF_FAILED(cuda_read(&value, idx + position, sizeof value));
-  return LB_FAIL("index " + std::to_string(value) + " at position " + std::to_string(position) + " is outside [0, " +
-                 std::to_string(dim) + "); nothing was written");
+  return LB_FAIL("index " + std::to_string(value) + " at position " + std::to_string(position) +
+                 " is out of range for a dimension of size " + std::to_string(dim));
 }
 #endif
 
