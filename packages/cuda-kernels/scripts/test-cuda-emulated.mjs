@@ -28,6 +28,7 @@ const deviceTests = [
   'packages/tensor/test/linear.test.ts',
   'packages/optim/test/classes.test.ts',
   'packages/optim/test/class-errors.test.ts',
+  'packages/nn/test/device.test.ts',
   'packages/data-cifar/test/loader-device.test.ts',
   'test/cuda-e2e.test.ts',
 ];
