@@ -6,8 +6,8 @@
 // y [N, K, P, Q], bias [K]. The two gradients are
 //   backward data:   dx = sum over (k, r, s) of dy scattered back through the same index map
 //   backward weight: dw[k, c, r, s] = sum_{n, p, q} dy[n, k, p, q] * x[n, ...], dbias[k] = sum dy[n, k, :, :]
-// float32 and float64. conv2d_cpu.cc implements them on the CPU (a conv2d_cuda.cu will
-// declare its launches here too). Bench: bench/conv.ts.
+// float32 and float64. conv2d_cpu.cc implements them on the CPU, conv2d_cuda.cu on the GPU
+// (an implicit GEMM; same results to rounding, deterministic). Bench: bench/conv.ts.
 #pragma once
 #include <cstdint>
 
@@ -34,6 +34,15 @@ Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy
 // dw and dbias (each may be null) = the gradients with respect to w and bias (overwritten).
 Status conv2d_backward_weight_cpu(DType type, const Conv2dShape& s, const void* x, const void* dy, void* dw,
                                   void* dbias);
+
+// The same on the GPU: every pointer is device memory, stream a cudaStream_t (null: the
+// default stream); the kernels are queued, nothing waits for them.
+Status conv2d_forward_cuda(DType type, const Conv2dShape& s, const void* x, const void* w, const void* bias, void* y,
+                           void* stream);
+Status conv2d_backward_data_cuda(DType type, const Conv2dShape& s, const void* dy, const void* w, void* dx,
+                                 void* stream);
+Status conv2d_backward_weight_cuda(DType type, const Conv2dShape& s, const void* x, const void* dy, void* dw,
+                                   void* dbias, void* stream);
 
 // Copies n values from src to dst (not overlapping) in an inline, vectorised loop: the rows
 // and planes of small convolution planes are runs of 1 to 16 values, and as std::copy each
