@@ -8,7 +8,9 @@
 // Fixed windows are p*stride - pad + [0, kernel) (floor mode), clipped to the input; the
 // adaptive modes ignore kernel, stride and pad. Backward overwrites dx: max adds dy at its
 // index (an index outside the plane fails before anything is written), the averages
-// spread dy / divisor over their windows. float32 and float64.
+// spread dy / divisor over their windows. float32 and float64. pool_cpu.cc implements them
+// on the CPU, pool_cuda.cu on the GPU (the same results, bit for bit, for the indices the
+// forward writes); the windows are pool_window.h, shared by both.
 // Bench: `npx tsx bench/conv.ts` from the repo root.
 #pragma once
 #include <cstdint>
@@ -34,5 +36,18 @@ Status pool2d_forward_cpu(DType type, PoolMode mode, const Pool2dShape& s, const
 // indices is read in Max mode only.
 Status pool2d_backward_cpu(DType type, PoolMode mode, const Pool2dShape& s, const void* dy, const int32_t* indices,
                            void* dx);
+
+// The same on the GPU: x, y, indices, dy, dx and bad_position are device memory, stream a
+// cudaStream_t (null: the default stream); the kernels are queued, nothing waits for them.
+// Since the indices are device memory, max pooling's backward reports a bad index through
+// bad_position (one int32, as index_cuda does; read in Max mode only, may be null in the
+// others): the lowest position whose index lies outside its own window (so every index
+// outside the plane, and any the forward cannot have written), or -1; dx is not written
+// when there is one. Every dx pixel gathers its windows' gradients in the CPU's order
+// (deterministic, no atomics).
+Status pool2d_forward_cuda(DType type, PoolMode mode, const Pool2dShape& s, const void* x, void* y, int32_t* indices,
+                           void* stream);
+Status pool2d_backward_cuda(DType type, PoolMode mode, const Pool2dShape& s, const void* dy, const int32_t* indices,
+                            void* dx, int32_t* bad_position, void* stream);
 
 }  // namespace lb

@@ -1,48 +1,20 @@
 // 2-d pooling on the CPU (pool.h). Layout [planes, H, W] in, [planes, P, Q] out, both
-// contiguous. Parallel over planes; every mode walks the same windows (window_of), so the
-// max, average and adaptive average differ only in what they do inside one. Max pooling's
-// backward needs no windows: it scatters dy through the saved indices, plane by plane.
+// contiguous. Parallel over planes; every mode walks the same windows (pool_window.h, shared
+// with pool_cuda.cu), so the max, average and adaptive average differ only in what they do
+// inside one. Max pooling's backward needs no windows: it scatters dy through the saved
+// indices, plane by plane.
 // Bench: `npx tsx bench/conv.ts` from the repo root.
 #include <algorithm>
-#include <cmath>
 #include <limits>
 #include <mutex>
 #include <string>
 
 #include "../../core/thread_pool.h"
 #include "pool.h"
+#include "pool_window.h"
 
 namespace lb {
 namespace {
-
-// A window clipped to the input: rows [h0, h1), columns [w0, w1), and the divisor of an average.
-struct Window {
-  int64_t h0, h1, w0, w1;
-  double divisor;
-};
-
-Window window_of(PoolMode mode, const Pool2dShape& s, int64_t p, int64_t q) {
-  Window win{};
-  if (mode == PoolMode::AdaptiveAvg) {
-    win.h0 = p * s.h / s.p;
-    win.h1 = ((p + 1) * s.h + s.p - 1) / s.p;
-    win.w0 = q * s.w / s.q;
-    win.w1 = ((q + 1) * s.w + s.q - 1) / s.q;
-    win.divisor = static_cast<double>((win.h1 - win.h0) * (win.w1 - win.w0));
-    return win;
-  }
-  // As PyTorch: the padded extent (the count_include_pad divisor) is clipped to the padded
-  // input before the window is clipped to the input itself.
-  const int64_t hs = p * s.stride_h - s.pad_h, ws = q * s.stride_w - s.pad_w;
-  const int64_t he = std::min(hs + s.kernel_h, s.h + s.pad_h), we = std::min(ws + s.kernel_w, s.w + s.pad_w);
-  win.h0 = std::max<int64_t>(hs, 0);
-  win.h1 = std::min(he, s.h);
-  win.w0 = std::max<int64_t>(ws, 0);
-  win.w1 = std::min(we, s.w);
-  const int64_t counted = mode == PoolMode::AvgExcludePad ? (win.h1 - win.h0) * (win.w1 - win.w0) : (he - hs) * (we - ws);
-  win.divisor = static_cast<double>(counted);
-  return win;
-}
 
 // Calls f(plane, o, window) for every output o = p*Q + q of every plane, planes in parallel.
 template <typename F>
@@ -50,7 +22,7 @@ void for_each_window(PoolMode mode, const Pool2dShape& s, const F& f) {
   parallel_for(s.planes, std::max<int64_t>(1, 4096 / (s.p * s.q)), [&](int64_t b0, int64_t b1) {
     for (int64_t plane = b0; plane < b1; ++plane)
       for (int64_t p = 0; p < s.p; ++p)
-        for (int64_t q = 0; q < s.q; ++q) f(plane, p * s.q + q, window_of(mode, s, p, q));
+        for (int64_t q = 0; q < s.q; ++q) f(plane, p * s.q + q, pool_window(mode, s, p, q));
   });
 }
 
@@ -62,7 +34,7 @@ struct Pooling {
   int64_t out_plane() const { return s.p * s.q; }
 
   void forward(const T* x, T* y, int32_t* indices) const {
-    for_each_window(mode, s, [&](int64_t plane, int64_t o, const Window& win) {
+    for_each_window(mode, s, [&](int64_t plane, int64_t o, const PoolWindow& win) {
       const T* in = x + plane * in_plane();
       T* out = y + plane * out_plane() + o;
       if (mode == PoolMode::Max) {
@@ -71,7 +43,7 @@ struct Pooling {
         for (int64_t ih = win.h0; ih < win.h1; ++ih)
           for (int64_t iw = win.w0; iw < win.w1; ++iw) {
             const T v = in[ih * s.w + iw];
-            if (v > best || std::isnan(v)) {  // as PyTorch: the last NaN wins
+            if (max_pool_takes(v, best)) {
               best = v;
               best_at = ih * s.w + iw;
             }
@@ -127,7 +99,7 @@ struct Pooling {
     parallel_for(s.planes, 1, [&](int64_t b0, int64_t b1) {
       std::fill(dx + b0 * in_plane(), dx + b1 * in_plane(), T(0));
     });
-    for_each_window(mode, s, [&](int64_t plane, int64_t o, const Window& win) {
+    for_each_window(mode, s, [&](int64_t plane, int64_t o, const PoolWindow& win) {
       T* grad = dx + plane * in_plane();
       const T share = static_cast<T>(dy[plane * out_plane() + o] / win.divisor);
       for (int64_t ih = win.h0; ih < win.h1; ++ih)

@@ -1,0 +1,160 @@
+// The CUDA pooling kernels (src/kernels/pool/pool_cuda.cu), emulated, against the CPU
+// kernels: max (with ties, so the first maximum must win, and NaNs, so the last NaN must),
+// average with and without padding counted, adaptive average (windows smaller and larger
+// than the input), forward and backward, float32 and float64; odd planes, size-1 planes,
+// planes not a multiple of anything, 0 planes, kernels 1x1 to 7x7, strides 1 and 2, padding
+// 0 to 3. The kernels walk the CPU's windows in the CPU's order, so y, the indices and dx
+// must equal the CPU's exactly; dx starts as random values, so overwriting is checked.
+// Max pooling's backward must report the lowest bad index through its device int32 and
+// then write nothing. Under every schedule. Run: lb_emu_tests pool.
+#include <algorithm>
+#include <cmath>
+
+#include "../../src/kernels/pool/pool.h"
+#include "harness.h"
+
+namespace {
+
+using lb::DType;
+using lb::Pool2dShape;
+using lb::PoolMode;
+
+// planes, h, w, kernel, stride, pad; the adaptive cases use kernel and stride as P and Q.
+struct Case {
+  int64_t planes, h, w, kernel, stride, pad;
+};
+
+const Case kFixed[] = {{1, 1, 1, 1, 1, 0},  {3, 7, 9, 3, 2, 1}, {15, 11, 6, 7, 2, 3}, {2, 5, 5, 3, 1, 1},
+                       {4, 8, 9, 2, 2, 0},  {3, 9, 7, 7, 1, 3}, {1, 13, 13, 1, 2, 0}, {0, 5, 5, 3, 2, 1}};
+const Case kAdaptive[] = {{3, 7, 9, 3, 4, 0}, {2, 1, 1, 1, 1, 0}, {5, 5, 5, 7, 7, 0}, {1, 13, 6, 1, 1, 0}, {6, 4, 11, 3, 5, 0}};
+
+Pool2dShape shape_of(PoolMode mode, const Case& c) {
+  if (mode == PoolMode::AdaptiveAvg) return {c.planes, c.h, c.w, c.kernel, c.stride, 0, 0, 0, 0, 0, 0};
+  const int64_t p = (c.h + 2 * c.pad - c.kernel) / c.stride + 1, q = (c.w + 2 * c.pad - c.kernel) / c.stride + 1;
+  return {c.planes, c.h, c.w, p, q, c.kernel, c.kernel, c.stride, c.stride, c.pad, c.pad};
+}
+
+// Random values on a grid of quarters (so windows hold ties), with a NaN every 13th value
+// when `nans`.
+template <typename T>
+std::vector<T> values(int64_t n, uint64_t seed, bool nans) {
+  const std::vector<float> r = lbt::random_floats(static_cast<size_t>(n), seed, -2, 2);
+  std::vector<T> v(r.size());
+  for (size_t i = 0; i < v.size(); ++i) v[i] = nans && i % 13 == 5 ? T(NAN) : std::round(T(r[i]) * 4) / 4;
+  return v;
+}
+
+// Positions where a and b differ (a NaN equals a NaN).
+template <typename T>
+int64_t differences(const std::vector<T>& a, const std::vector<T>& b) {
+  int64_t n = 0;
+  for (size_t i = 0; i < a.size(); ++i) n += !(a[i] == b[i] || (a[i] != a[i] && b[i] != b[i]));
+  return n;
+}
+
+const char* mode_name(PoolMode mode) {
+  switch (mode) {
+    case PoolMode::Max: return "max";
+    case PoolMode::Avg: return "avg";
+    case PoolMode::AvgExcludePad: return "avg_exclude_pad";
+    case PoolMode::AdaptiveAvg: return "adaptive_avg";
+  }
+  return "?";
+}
+
+template <typename T>
+void check(PoolMode mode, const Case& c, const std::string& schedule) {
+  const DType type = std::is_same_v<T, float> ? DType::F32 : DType::F64;
+  const Pool2dShape s = shape_of(mode, c);
+  const int64_t nx = s.planes * s.h * s.w, ny = s.planes * s.p * s.q;
+  const std::vector<T> x = values<T>(nx, 1, mode == PoolMode::Max), dy = values<T>(ny, 2, false), dx0 = values<T>(nx, 3, false);
+  std::vector<T> want_y(ny), want_dx = dx0;
+  std::vector<int32_t> want_idx(std::max<int64_t>(ny, 1), 0);  // never empty: a null buffer is refused
+  LBT_CHECK(lb::pool2d_forward_cpu(type, mode, s, x.data(), want_y.data(), want_idx.data()).ok, "pool2d_forward_cpu");
+  LBT_CHECK(lb::pool2d_backward_cpu(type, mode, s, dy.data(), want_idx.data(), want_dx.data()).ok, "pool2d_backward_cpu");
+
+  T *dx_in = lbt::to_device(x), *dy_d = lbt::to_device(dy), *y = lbt::to_device(std::vector<T>(ny, T(7)));
+  T* dx = lbt::to_device(dx0);
+  int32_t *idx = lbt::to_device(std::vector<int32_t>(want_idx.size(), 7)), *bad = lbt::to_device(std::vector<int32_t>{7});
+  const lb::Status f = lb::pool2d_forward_cuda(type, mode, s, dx_in, y, idx, nullptr);
+  LBT_CHECK(f.ok, "pool2d_forward_cuda: " + f.message);
+  const lb::Status b = lb::pool2d_backward_cuda(type, mode, s, dy_d, idx, dx, bad, nullptr);
+  LBT_CHECK(b.ok, "pool2d_backward_cuda: " + b.message);
+  const std::vector<T> got_y = lbt::to_host(y, ny), got_dx = lbt::to_host(dx, nx);
+  const std::vector<int32_t> got_idx = lbt::to_host(idx, want_idx.size()), got_bad = lbt::to_host(bad, 1);
+  for (void* p : {static_cast<void*>(dx_in), static_cast<void*>(dy_d), static_cast<void*>(y), static_cast<void*>(dx),
+                  static_cast<void*>(idx), static_cast<void*>(bad)})
+    cudaFree(p);
+
+  const std::string what = std::string(mode_name(mode)) + " " + lb::dtype_name(type) + " planes " + std::to_string(c.planes) +
+                           " " + std::to_string(c.h) + "x" + std::to_string(c.w) + " -> " + std::to_string(s.p) + "x" +
+                           std::to_string(s.q) + " kernel " + std::to_string(s.kernel_h) + " stride " +
+                           std::to_string(s.stride_h) + " pad " + std::to_string(s.pad_h) + " " + schedule;
+  LBT_CHECK(differences(got_y, want_y) == 0, what + ": y differs at " + std::to_string(differences(got_y, want_y)));
+  LBT_CHECK(differences(got_dx, want_dx) == 0, what + ": dx differs at " + std::to_string(differences(got_dx, want_dx)));
+  if (mode == PoolMode::Max) {
+    LBT_CHECK(std::equal(got_idx.begin(), got_idx.begin() + ny, want_idx.begin()), what + ": the indices differ");
+    LBT_CHECK(got_bad[0] == -1, what + ": bad_position " + std::to_string(got_bad[0]) + " for good indices");
+  } else {
+    LBT_CHECK(got_bad[0] == 7, what + ": bad_position written outside max pooling");
+  }
+}
+
+LBT_TEST(pool, matches_cpu_every_schedule) {
+  lbt::for_each_schedule([](const std::string& schedule) {
+    for (PoolMode mode : {PoolMode::Max, PoolMode::Avg, PoolMode::AvgExcludePad})
+      for (const Case& c : kFixed) {
+        check<float>(mode, c, schedule);
+        check<double>(mode, c, schedule);
+      }
+    for (const Case& c : kAdaptive) {
+      check<float>(PoolMode::AdaptiveAvg, c, schedule);
+      check<double>(PoolMode::AdaptiveAvg, c, schedule);
+    }
+  });
+}
+
+// Corrupts the forward's indices at `at` and expects max pooling's backward to report
+// `expected` and leave dx alone.
+void check_bad_index(const std::vector<std::pair<size_t, int32_t>>& corrupt, int32_t expected) {
+  const Pool2dShape s = shape_of(PoolMode::Max, {3, 7, 9, 3, 2, 1});
+  const int64_t nx = s.planes * s.h * s.w, ny = s.planes * s.p * s.q;
+  const std::vector<float> x = values<float>(nx, 1, false), dy = values<float>(ny, 2, false), dx0 = values<float>(nx, 3, false);
+  std::vector<float> y(ny);
+  std::vector<int32_t> idx(ny);
+  LBT_CHECK(lb::pool2d_forward_cpu(DType::F32, PoolMode::Max, s, x.data(), y.data(), idx.data()).ok, "pool2d_forward_cpu");
+  for (const auto& [at, value] : corrupt) idx[at] = value;
+  float *dy_d = lbt::to_device(dy), *dx = lbt::to_device(dx0);
+  int32_t *idx_d = lbt::to_device(idx), *bad = lbt::to_device(std::vector<int32_t>{7});
+  const lb::Status st = lb::pool2d_backward_cuda(DType::F32, PoolMode::Max, s, dy_d, idx_d, dx, bad, nullptr);
+  LBT_CHECK(st.ok, "pool2d_backward_cuda: " + st.message);
+  const int32_t got = lbt::to_host(bad, 1)[0];
+  LBT_CHECK(got == expected, "bad_position " + std::to_string(got) + ", expected " + std::to_string(expected));
+  LBT_CHECK(lbt::to_host(dx, nx) == dx0, "dx was written although an index was bad");
+  for (void* p : {static_cast<void*>(dy_d), static_cast<void*>(dx), static_cast<void*>(idx_d), static_cast<void*>(bad)})
+    cudaFree(p);
+}
+
+LBT_TEST(pool, max_backward_reports_bad_index) {
+  lbt::for_each_schedule([](const std::string&) {
+    check_bad_index({{9, -1}, {5, 63}}, 5);    // 63 = 7 * 9: just past the plane, as -1 is before it
+    check_bad_index({{30, 1 << 30}}, 30);     // far outside
+    check_bad_index({{20, 62}, {40, 0}}, 20);  // 62: in the plane, outside the window of output 20
+  });
+}
+
+LBT_TEST(pool, bad_arguments) {
+  const Pool2dShape s = shape_of(PoolMode::Max, {3, 7, 9, 3, 2, 1});
+  const lb::Status t = lb::pool2d_forward_cuda(DType::I32, PoolMode::Avg, s, nullptr, nullptr, nullptr, nullptr);
+  LBT_CHECK(!t.ok && t.message.find("float32 or float64") != std::string::npos, "an int32 pooling");
+  const lb::Status i = lb::pool2d_forward_cuda(DType::F32, PoolMode::Max, s, nullptr, nullptr, nullptr, nullptr);
+  LBT_CHECK(!i.ok && i.message.find("indices") != std::string::npos, "max pooling without indices");
+  const lb::Status b = lb::pool2d_backward_cuda(DType::F32, PoolMode::Max, s, nullptr, nullptr, nullptr, nullptr, nullptr);
+  LBT_CHECK(!b.ok && b.message.find("bad_position") != std::string::npos, "max backward without bad_position");
+  Pool2dShape wrong = s;
+  wrong.q = 9;
+  const lb::Status o = lb::pool2d_backward_cuda(DType::F32, PoolMode::Avg, wrong, nullptr, nullptr, nullptr, nullptr, nullptr);
+  LBT_CHECK(!o.ok && o.message.find("does not match") != std::string::npos, "a wrong output size");
+}
+
+}  // namespace
