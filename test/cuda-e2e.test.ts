@@ -7,7 +7,7 @@
 import { Flatten, Linear, type Module, ReLU, Sequential, crossEntropy, resnet20 } from '@largebatch/nn';
 import { LARS } from '@largebatch/optim';
 import {
-  conv2d, cuda, keep, manualSeed, memory, randn, tensor, testing, tidy, type Device, type Tensor,
+  adaptiveAvgPool2d, conv2d, cuda, keep, manualSeed, memory, randn, tensor, testing, tidy, type Device, type Tensor,
 } from '@largebatch/tensor';
 import { describe, expect, it } from 'vitest';
 
@@ -15,10 +15,14 @@ const STEPS = 3;
 const BATCH = 4;
 const SIZE = 16; // 16x16 images: ResNet-20's stages see 16, 8 and 4 pixels (the emulation is slow)
 
-/** Whether conv2d runs on CUDA in this build (the convnet CUDA kernels are landing one by one). */
-function hasCudaConvolutions(): boolean {
+/** Whether conv2d and the pools run on CUDA in this build (the convnet CUDA kernels are landing one by one). */
+function hasCudaConvnetKernels(): boolean {
   try {
-    tidy(() => conv2d(randn([1, 1, 3, 3], { device: 'cuda' }), randn([1, 1, 3, 3], { device: 'cuda' })));
+    tidy(() => {
+      const x = randn([1, 1, 3, 3], { device: 'cuda' });
+      conv2d(x, randn([1, 1, 3, 3], { device: 'cuda' }));
+      adaptiveAvgPool2d(x, 1);
+    });
     return true;
   } catch (err) {
     if (/no CUDA kernel for/.test((err as Error).message)) return false;
@@ -86,7 +90,7 @@ describe.runIf(cuda.isAvailable())('training with LARS on cuda and on cpu', () =
   });
 
   it(`ResNet-20: ${STEPS} steps from the same weights and batches give the same losses and weights`, (ctx) => {
-    if (!hasCudaConvolutions()) ctx.skip('conv2d has no CUDA kernel in this build yet');
+    if (!hasCudaConvnetKernels()) ctx.skip('conv2d or pool2d has no CUDA kernel in this build yet');
     expectSameTraining(() => resnet20({ numClasses: 10 }));
   });
 });

@@ -24,6 +24,7 @@ const deviceTests = [
   'packages/tensor/test/matmul.test.ts',
   'packages/tensor/test/activation.test.ts',
   'packages/tensor/test/batch-norm.test.ts',
+  'packages/tensor/test/conv.test.ts',
   'packages/tensor/test/shape-ops.test.ts',
   'packages/tensor/test/linear.test.ts',
   'packages/optim/test/classes.test.ts',

@@ -2,11 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import {
   ArgumentError, DTypeError, ShapeError, conv2d, getNumThreads, manualSeed, randn, setNumThreads, testing, tidy,
-  type Conv2dOptions, type DType, type Tensor,
+  type Conv2dOptions, type DType, type Device, type Tensor,
 } from '../src/index';
 import { leaf64 } from './reference';
 
-const { expectClose, expectNoLeaks, gradCheck } = testing;
+const { describeEachDevice, expectClose, expectNoLeaks, gradCheck } = testing;
 
 interface Geometry {
   x: [number, number, number, number];
@@ -97,13 +97,13 @@ const geometries: [string, Geometry][] = [
   ['3x3 stride 2 dilation 2 pad 2 on 50x50 planes (every tap in one phase)', { x: [2, 3, 50, 50], w: [4, 3, 3, 3], stride: [2, 2], padding: [2, 2], dilation: [2, 2] }],
 ];
 
-function checkAgainstReference(dtype: DType, g: Geometry, withBias: boolean): void {
+function checkAgainstReference(device: Device, dtype: DType, g: Geometry, withBias: boolean): void {
   tidy(() => {
-    const x = randn(g.x, { dtype, requiresGrad: true });
-    const w = randn(g.w, { dtype, requiresGrad: true });
-    const b = withBias ? randn([g.w[0]], { dtype, requiresGrad: true }) : null;
+    const x = randn(g.x, { device, dtype, requiresGrad: true });
+    const w = randn(g.w, { device, dtype, requiresGrad: true });
+    const b = withBias ? randn([g.w[0]], { device, dtype, requiresGrad: true }) : null;
     const y = conv2d(x, w, optionsOf(g, b));
-    const wt = randn(y.shape, { dtype });
+    const wt = randn(y.shape, { device, dtype });
     const ref = conv2dRef(
       Float64Array.from(x.data()), Float64Array.from(w.data()),
       b ? Float64Array.from(b.data()) : new Float64Array(g.w[0]), Float64Array.from(wt.data()), g,
@@ -119,7 +119,7 @@ function checkAgainstReference(dtype: DType, g: Geometry, withBias: boolean): vo
   });
 }
 
-describe('conv2d', () => {
+describeEachDevice(describe, 'conv2d', (device) => {
   const threads = getNumThreads();
   afterEach(() => setNumThreads(threads));
 
@@ -127,29 +127,29 @@ describe('conv2d', () => {
     for (const dtype of ['float32', 'float64'] as const) {
       it(`${name}, ${dtype}: y and every gradient match the direct 7-loop convolution`, () => {
         manualSeed(g.x[1] * 31 + g.w[0]);
-        checkAgainstReference(dtype, g, true);
+        checkAgainstReference(device, dtype, g, true);
       });
     }
   }
 
-  it('gives the same values on 1, 2 and 3 threads (per-thread chunks, pooled GEMMs, shifted windows)', () => {
+  it.runIf(device === 'cpu')('gives the same values on 1, 2 and 3 threads (per-thread chunks, pooled GEMMs, shifted windows)', () => {
     const g = geometries[3]![1];
     for (const n of [1, 2, 3]) {
       setNumThreads(n);
       manualSeed(5);
-      checkAgainstReference('float32', g, false);
-      checkAgainstReference('float32', { ...g, x: [8, 5, 3, 3] }, true);
-      checkAgainstReference('float32', { ...g, x: [7, 5, 20, 17] }, true);
-      checkAgainstReference('float32', { ...g, x: [7, 9, 20, 17], w: [7, 9, 3, 3] }, true);
-      checkAgainstReference('float32', { ...g, x: [7, 5, 25, 23], stride: [2, 2] }, true);
+      checkAgainstReference(device, 'float32', g, false);
+      checkAgainstReference(device, 'float32', { ...g, x: [8, 5, 3, 3] }, true);
+      checkAgainstReference(device, 'float32', { ...g, x: [7, 5, 20, 17] }, true);
+      checkAgainstReference(device, 'float32', { ...g, x: [7, 9, 20, 17], w: [7, 9, 3, 3] }, true);
+      checkAgainstReference(device, 'float32', { ...g, x: [7, 5, 25, 23], stride: [2, 2] }, true);
     }
   });
 
   it('handles a batch of 0', () => {
     tidy(() => {
-      const x = randn([0, 3, 5, 5], { requiresGrad: true });
-      const w = randn([4, 3, 3, 3], { requiresGrad: true });
-      const b = randn([4], { requiresGrad: true });
+      const x = randn([0, 3, 5, 5], { device, requiresGrad: true });
+      const w = randn([4, 3, 3, 3], { device, requiresGrad: true });
+      const b = randn([4], { device, requiresGrad: true });
       const y = conv2d(x, w, { bias: b });
       expect(y.shape).toEqual([0, 4, 3, 3]);
       y.sum().backward();
@@ -160,17 +160,17 @@ describe('conv2d', () => {
 
   it('reads strided views (a permuted input) like their contiguous copies', () => {
     tidy(() => {
-      const base = randn([3, 9, 5, 4]);
+      const base = randn([3, 9, 5, 4], { device });
       const x = base.permute([0, 3, 2, 1]); // [3, 4, 5, 9], not contiguous
-      const w = randn([6, 4, 3, 3]);
+      const w = randn([6, 4, 3, 3], { device });
       expectClose(conv2d(x, w, { padding: 1 }), conv2d(x.contiguous(), w, { padding: 1 }));
     });
   });
 
   it('computes only the gradients that are needed', () => {
     tidy(() => {
-      const x = randn([2, 3, 6, 6]);
-      const w = randn([4, 3, 3, 3], { requiresGrad: true });
+      const x = randn([2, 3, 6, 6], { device });
+      const w = randn([4, 3, 3, 3], { device, requiresGrad: true });
       conv2d(x, w).sum().backward();
       expect(w.grad!.shape).toEqual([4, 3, 3, 3]);
       expect(x.grad).toBeNull();
@@ -185,18 +185,18 @@ describe('conv2d', () => {
   for (const [name, g] of gradCases) {
     it(`${name}: float64 gradients match finite differences`, () => {
       manualSeed(11);
-      const x = leaf64(g.x);
-      const w = leaf64(g.w);
-      const b = leaf64([g.w[0]]);
+      const x = leaf64(g.x, false, device);
+      const w = leaf64(g.w, false, device);
+      const b = leaf64([g.w[0]], false, device);
       gradCheck((xi, wi, bi) => conv2d(xi!, wi!, optionsOf(g, bi!)), [x, w, b]);
       [x, w, b].forEach((t) => t.dispose());
     });
   }
 
   it('leaks no tensors in forward or backward', () => {
-    const x = randn([3, 4, 7, 7], { requiresGrad: true });
-    const w = randn([5, 4, 3, 3], { requiresGrad: true });
-    const b = randn([5], { requiresGrad: true });
+    const x = randn([3, 4, 7, 7], { device, requiresGrad: true });
+    const w = randn([5, 4, 3, 3], { device, requiresGrad: true });
+    const b = randn([5], { device, requiresGrad: true });
     expectNoLeaks(() => conv2d(x, w, { bias: b, stride: 2, padding: 1 }).dispose());
     expectNoLeaks(() => {
       tidy(() => conv2d(x, w, { bias: b, padding: 1 }).sum().backward());
@@ -207,26 +207,26 @@ describe('conv2d', () => {
 
   it('rejects bad input with typed errors that name the argument and the value', () => {
     tidy(() => {
-      const x = randn([2, 6, 8, 8]);
-      const w = randn([4, 6, 3, 3]);
-      expect(() => conv2d(randn([6, 8, 8]), w)).toThrow(ShapeError);
-      expect(() => conv2d(randn([6, 8, 8]), w)).toThrow(/x must be a 4-d tensor \[N, C, H, W\], got 'shape \[6, 8, 8\]'/);
-      expect(() => conv2d(x, randn([4, 6, 3]))).toThrow(/weight must be a 4-d tensor/);
-      expect(() => conv2d(x, randn([4, 5, 3, 3]))).toThrow(/expects 5 input channels, but x of shape \[2, 6, 8, 8\] has 6/);
-      expect(() => conv2d(x, randn([4, 2, 3, 3]), { groups: 2 })).toThrow(/with groups 2 expects 4 input channels/);
-      expect(() => conv2d(x, randn([5, 3, 3, 3]), { groups: 2 })).toThrow(/output channels\) must be divisible by groups 2, got 5/);
+      const x = randn([2, 6, 8, 8], { device });
+      const w = randn([4, 6, 3, 3], { device });
+      expect(() => conv2d(randn([6, 8, 8], { device }), w)).toThrow(ShapeError);
+      expect(() => conv2d(randn([6, 8, 8], { device }), w)).toThrow(/x must be a 4-d tensor \[N, C, H, W\], got 'shape \[6, 8, 8\]'/);
+      expect(() => conv2d(x, randn([4, 6, 3], { device }))).toThrow(/weight must be a 4-d tensor/);
+      expect(() => conv2d(x, randn([4, 5, 3, 3], { device }))).toThrow(/expects 5 input channels, but x of shape \[2, 6, 8, 8\] has 6/);
+      expect(() => conv2d(x, randn([4, 2, 3, 3], { device }), { groups: 2 })).toThrow(/with groups 2 expects 4 input channels/);
+      expect(() => conv2d(x, randn([5, 3, 3, 3], { device }), { groups: 2 })).toThrow(/output channels\) must be divisible by groups 2, got 5/);
       expect(() => conv2d(x, w, { groups: 0 })).toThrow(ArgumentError);
       expect(() => conv2d(x, w, { stride: 0 })).toThrow(/stride must be an integer >= 1 or a pair of them, got 0/);
       expect(() => conv2d(x, w, { stride: [1, -2] })).toThrow(ArgumentError);
       expect(() => conv2d(x, w, { padding: -1 })).toThrow(/padding must be an integer >= 0/);
       expect(() => conv2d(x, w, { dilation: 0 })).toThrow(/dilation must be/);
-      expect(() => conv2d(x, randn([4, 6, 11, 3]), { padding: 1 })).toThrow(ShapeError);
-      expect(() => conv2d(x, randn([4, 6, 11, 3]), { padding: 1 })).toThrow(/kernel's height 11 .* larger than the padded input's 10/);
-      expect(() => conv2d(x, randn([4, 6, 3, 3]), { dilation: 4 })).toThrow(/kernel's height 9 \(dilation included\)/);
-      expect(() => conv2d(x, w, { bias: randn([5]) })).toThrow(/bias must be of shape \[4\], got 'shape \[5\]'/);
-      expect(() => conv2d(x, randn([4, 6, 3, 3], { dtype: 'float64' }))).toThrow(DTypeError);
+      expect(() => conv2d(x, randn([4, 6, 11, 3], { device }), { padding: 1 })).toThrow(ShapeError);
+      expect(() => conv2d(x, randn([4, 6, 11, 3], { device }), { padding: 1 })).toThrow(/kernel's height 11 .* larger than the padded input's 10/);
+      expect(() => conv2d(x, randn([4, 6, 3, 3], { device }), { dilation: 4 })).toThrow(/kernel's height 9 \(dilation included\)/);
+      expect(() => conv2d(x, w, { bias: randn([5], { device }) })).toThrow(/bias must be of shape \[4\], got 'shape \[5\]'/);
+      expect(() => conv2d(x, randn([4, 6, 3, 3], { device, dtype: 'float64' }))).toThrow(DTypeError);
       expect(() => conv2d(x.toDType('int32'), w)).toThrow(/x.dtype must be 'float32' or 'float64', got 'int32'/);
-      expect(() => conv2d(randn([2, 0, 8, 8]), w)).toThrow(/non-empty dims/);
+      expect(() => conv2d(randn([2, 0, 8, 8], { device }), w)).toThrow(/non-empty dims/);
     });
   });
 });

@@ -98,16 +98,19 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   CallDevice dev(env, k);
   if (op == 0) {
     auto p = arg_tensors(info, 3, {{"x", xs, t, true}, {"w", ws, t, true}, {"y", ys, t, true}, {"bias", s.k, t, false}}, dev, k);
-    dev.require_cpu();
-    throw_if_failed(env, k, conv2d_forward_cpu(t, s, p[0], p[1], p[3], p[2]));
+    throw_if_failed(env, k,
+                    dev.cuda() ? LB_ON_CUDA(conv2d_forward_cuda(t, s, p[0], p[1], p[3], p[2], cuda_stream()))
+                               : conv2d_forward_cpu(t, s, p[0], p[1], p[3], p[2]));
   } else if (op == 1) {
     auto p = arg_tensors(info, 3, {{"dy", ys, t, true}, {"w", ws, t, true}, {"dx", xs, t, true}}, dev, k);
-    dev.require_cpu();
-    throw_if_failed(env, k, conv2d_backward_data_cpu(t, s, p[0], p[1], p[2]));
+    throw_if_failed(env, k,
+                    dev.cuda() ? LB_ON_CUDA(conv2d_backward_data_cuda(t, s, p[0], p[1], p[2], cuda_stream()))
+                               : conv2d_backward_data_cpu(t, s, p[0], p[1], p[2]));
   } else if (op == 2) {
     auto p = arg_tensors(info, 3, {{"x", xs, t, true}, {"dy", ys, t, true}, {"dw", ws, t, false}, {"dbias", s.k, t, false}}, dev, k);
-    dev.require_cpu();
-    throw_if_failed(env, k, conv2d_backward_weight_cpu(t, s, p[0], p[1], p[2], p[3]));
+    throw_if_failed(env, k,
+                    dev.cuda() ? LB_ON_CUDA(conv2d_backward_weight_cuda(t, s, p[0], p[1], p[2], p[3], cuda_stream()))
+                               : conv2d_backward_weight_cpu(t, s, p[0], p[1], p[2], p[3]));
   } else {
     throw_error(env, k, "unknown op " + std::to_string(op));
   }
