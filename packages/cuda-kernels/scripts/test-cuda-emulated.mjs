@@ -25,6 +25,7 @@ const deviceTests = [
   'packages/tensor/test/activation.test.ts',
   'packages/tensor/test/batch-norm.test.ts',
   'packages/tensor/test/conv.test.ts',
+  'packages/tensor/test/pool.test.ts',
   'packages/tensor/test/shape-ops.test.ts',
   'packages/tensor/test/linear.test.ts',
   'packages/optim/test/classes.test.ts',

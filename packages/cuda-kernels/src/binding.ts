@@ -5,7 +5,7 @@
  * Every kernel export runs on the device of the buffers it is given: all CPU buffers run
  * the CPU kernel, all CUDA buffers the CUDA kernel on the device's one stream (the call
  * returns once the work is queued); buffers on both devices in one call are an error
- * naming the argument, as is a family with no CUDA kernel yet (pool2d).
+ * naming the argument.
  */
 
 /** An opaque handle to one native allocation (CPU or CUDA). */

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 
 import {
   ArgumentError, DTypeError, ShapeError, adaptiveAvgPool2d, avgPool2d, manualSeed, maxPool2d, randn, tensor, testing, tidy,
-  type AvgPool2dOptions, type DType, type Tensor,
+  type AvgPool2dOptions, type DType, type Device, type Tensor,
 } from '../src/index';
 import { leaf64 } from './reference';
 
-const { expectClose, expectNoLeaks, gradCheck } = testing;
+const { describeEachDevice, expectClose, expectNoLeaks, gradCheck } = testing;
 
 /** One output's window: rows [h0, h1), columns [w0, w1), and its divisor. */
 interface Window {
@@ -63,11 +63,11 @@ function poolRef(kind: 'max' | 'avg', x: Tensor, wt: Tensor | null, windows: { p
   return { y, dx, shape: [n, c, p, q] };
 }
 
-function checkPool(dtype: DType, kind: 'max' | 'avg', shape: number[], run: (x: Tensor) => Tensor, windows: (h: number, w: number) => { p: number; q: number; at: Windows }): void {
+function checkPool(device: Device, dtype: DType, kind: 'max' | 'avg', shape: number[], run: (x: Tensor) => Tensor, windows: (h: number, w: number) => { p: number; q: number; at: Windows }): void {
   tidy(() => {
-    const x = randn(shape, { dtype, requiresGrad: true });
+    const x = randn(shape, { device, dtype, requiresGrad: true });
     const y = run(x);
-    const wt = randn(y.shape, { dtype });
+    const wt = randn(y.shape, { device, dtype });
     const ref = poolRef(kind, x, wt, windows(shape[2]!, shape[3]!));
     expect(y.shape).toEqual(ref.shape);
     const tol = dtype === 'float64' ? { rtol: 1e-12, atol: 1e-12 } : { rtol: 1e-5, atol: 1e-6 };
@@ -85,45 +85,45 @@ const slidingCases: [number[], AvgPool2dOptions][] = [
   [[1, 3, 5, 6], { kernelSize: 4, stride: 3, padding: 2 }],
 ];
 
-describe('maxPool2d', () => {
+describeEachDevice(describe, 'maxPool2d', (device) => {
   for (const [shape, o] of slidingCases) {
     for (const dtype of ['float32', 'float64'] as const) {
       it(`[${shape}] ${JSON.stringify(o)}, ${dtype}: values and gradient match a plain-loop reference`, () => {
         manualSeed(shape[1]!);
-        checkPool(dtype, 'max', shape, (x) => maxPool2d(x, o), (h, w) => sliding(h, w, o));
+        checkPool(device, dtype, 'max', shape, (x) => maxPool2d(x, o), (h, w) => sliding(h, w, o));
       });
     }
   }
 
   it('routes ties to the first maximum, never to padding, and propagates NaN', () => {
     tidy(() => {
-      const x = tensor([[[[1, 1, 1], [1, 1, 1], [1, 1, 1]]]], { requiresGrad: true });
+      const x = tensor([[[[1, 1, 1], [1, 1, 1], [1, 1, 1]]]], { device, requiresGrad: true });
       maxPool2d(x, { kernelSize: 2, stride: 1, padding: 1 }).sum().backward();
       // Each 2x2 window's first in-bounds cell takes its gradient.
       expect(x.grad!.toArray()).toEqual([[[[4, 2, 2], [2, 1, 1], [2, 1, 1]]]]);
-      const neg = tensor([[[[-5, -7], [-6, -8]]]]);
+      const neg = tensor([[[[-5, -7], [-6, -8]]]], { device });
       expect(maxPool2d(neg, { kernelSize: 2, padding: 1 }).toArray()).toEqual([[[[-5, -7], [-6, -8]]]]);
-      const withNaN = tensor([[[[1, Number.NaN], [3, 2]]]]);
+      const withNaN = tensor([[[[1, Number.NaN], [3, 2]]]], { device });
       expect(Number.isNaN(maxPool2d(withNaN, { kernelSize: 2 }).item())).toBe(true);
     });
   });
 
   it('float64 gradient matches finite differences', () => {
     manualSeed(2);
-    const x = leaf64([2, 3, 7, 6]);
+    const x = leaf64([2, 3, 7, 6], false, device);
     gradCheck((xi) => maxPool2d(xi!, { kernelSize: 3, stride: 2, padding: 1 }), [x]);
     x.dispose();
   });
 });
 
-describe('avgPool2d', () => {
+describeEachDevice(describe, 'avgPool2d', (device) => {
   for (const [shape, o] of slidingCases) {
     for (const countIncludePad of [true, false]) {
       for (const dtype of ['float32', 'float64'] as const) {
         const opts = { ...o, countIncludePad };
         it(`[${shape}] ${JSON.stringify(opts)}, ${dtype}: values and gradient match a plain-loop reference`, () => {
           manualSeed(shape[1]! + 1);
-          checkPool(dtype, 'avg', shape, (x) => avgPool2d(x, opts), (h, w) => sliding(h, w, opts));
+          checkPool(device, dtype, 'avg', shape, (x) => avgPool2d(x, opts), (h, w) => sliding(h, w, opts));
         });
       }
     }
@@ -131,21 +131,21 @@ describe('avgPool2d', () => {
 
   it('counts padding in the divisor by default, as PyTorch', () => {
     tidy(() => {
-      const y = avgPool2d(tensor([[[[4, 4], [4, 4]]]]), { kernelSize: 2, stride: 2, padding: 1 });
+      const y = avgPool2d(tensor([[[[4, 4], [4, 4]]]], { device }), { kernelSize: 2, stride: 2, padding: 1 });
       expect(y.toArray()).toEqual([[[[1, 1], [1, 1]]]]);
     });
   });
 
   it('float64 gradient matches finite differences, with and without the padding counted', () => {
     manualSeed(3);
-    const x = leaf64([2, 3, 6, 7]);
+    const x = leaf64([2, 3, 6, 7], false, device);
     gradCheck((xi) => avgPool2d(xi!, { kernelSize: 3, stride: 2, padding: 1 }), [x]);
     gradCheck((xi) => avgPool2d(xi!, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }), [x]);
     x.dispose();
   });
 });
 
-describe('adaptiveAvgPool2d', () => {
+describeEachDevice(describe, 'adaptiveAvgPool2d', (device) => {
   const cases: [number[], [number, number]][] = [
     [[3, 5, 7, 7], [1, 1]], // ResNet's global pool
     [[1, 4, 7, 5], [3, 2]],
@@ -156,22 +156,22 @@ describe('adaptiveAvgPool2d', () => {
     for (const dtype of ['float32', 'float64'] as const) {
       it(`[${shape}] to [${size}], ${dtype}: values and gradient match a plain-loop reference`, () => {
         manualSeed(shape[2]!);
-        checkPool(dtype, 'avg', shape, (x) => adaptiveAvgPool2d(x, size), (h, w) => adaptive(h, w, size));
+        checkPool(device, dtype, 'avg', shape, (x) => adaptiveAvgPool2d(x, size), (h, w) => adaptive(h, w, size));
       });
     }
   }
 
   it('float64 gradient matches finite differences', () => {
     manualSeed(4);
-    const x = leaf64([2, 3, 7, 5]);
+    const x = leaf64([2, 3, 7, 5], false, device);
     gradCheck((xi) => adaptiveAvgPool2d(xi!, [3, 2]), [x]);
     x.dispose();
   });
 });
 
-describe('pooling', () => {
+describeEachDevice(describe, 'pooling', (device) => {
   it('leaks no tensors in forward or backward', () => {
-    const x = randn([3, 4, 9, 9], { requiresGrad: true });
+    const x = randn([3, 4, 9, 9], { device, requiresGrad: true });
     const ops = [
       (t: Tensor) => maxPool2d(t, { kernelSize: 3, stride: 2, padding: 1 }),
       (t: Tensor) => avgPool2d(t, { kernelSize: 3, stride: 2, padding: 1 }),
@@ -189,8 +189,8 @@ describe('pooling', () => {
 
   it('rejects bad input with typed errors that name the argument and the value', () => {
     tidy(() => {
-      const x = randn([2, 3, 6, 6]);
-      expect(() => maxPool2d(randn([3, 6, 6]), { kernelSize: 2 })).toThrow(/x must be a 4-d tensor \[N, C, H, W\], got 'shape \[3, 6, 6\]'/);
+      const x = randn([2, 3, 6, 6], { device });
+      expect(() => maxPool2d(randn([3, 6, 6], { device }), { kernelSize: 2 })).toThrow(/x must be a 4-d tensor \[N, C, H, W\], got 'shape \[3, 6, 6\]'/);
       expect(() => maxPool2d(x, { kernelSize: 0 })).toThrow(/kernelSize must be an integer >= 1 or a pair of them, got 0/);
       expect(() => maxPool2d(x, { kernelSize: 2, stride: 0 })).toThrow(ArgumentError);
       expect(() => maxPool2d(x, { kernelSize: 3, padding: 2 })).toThrow(/padding must be at most half the kernel size \[3, 3\], got 2/);
@@ -199,7 +199,7 @@ describe('pooling', () => {
       expect(() => avgPool2d(x, { kernelSize: [2, 7] })).toThrow(/kernel's width 7/);
       expect(() => avgPool2d(x.toDType('int32'), { kernelSize: 2 })).toThrow(DTypeError);
       expect(() => adaptiveAvgPool2d(x, [0, 2])).toThrow(/outputSize must be an integer >= 1 or a pair of them, got \[0, 2\]/);
-      expect(() => adaptiveAvgPool2d(randn([2, 3, 0, 4]), 1)).toThrow(/non-empty dims/);
+      expect(() => adaptiveAvgPool2d(randn([2, 3, 0, 4], { device }), 1)).toThrow(/non-empty dims/);
     });
   });
 });

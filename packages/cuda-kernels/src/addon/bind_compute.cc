@@ -83,23 +83,19 @@ Napi::Value RandomFill(const Napi::CallbackInfo& info) {
 }
 
 #if defined(LARGEBATCH_WITH_CUDA)
-// The CUDA index kernels report a bad index through device memory, so that the device runs
-// on; here the host reads it back (waiting for the stream) to fail as the CPU kernel does,
-// with its message.
 template <bool Add>
 Status index_cuda(DType t, int64_t outer, int64_t dim, int64_t inner, const char* src, const int32_t* idx, int64_t n_idx,
                   char* dst) {
-  CudaScratch bad;
-  LB_RETURN_IF_FAILED(bad.alloc(sizeof(int32_t)));
-  void* stream = cuda_stream();
-  LB_RETURN_IF_FAILED(Add ? index_add_cuda(t, outer, dim, inner, src, idx, n_idx, dst, bad.data<int32_t>(), stream)
-                          : index_select_cuda(t, outer, dim, inner, src, idx, n_idx, dst, bad.data<int32_t>(), stream));
-  int32_t position = -1, value = 0;
-  LB_RETURN_IF_FAILED(cuda_read(&position, bad.data(), sizeof position));
-  if (position < 0) return Status::Ok();
-  LB_RETURN_IF_FAILED(cuda_read(&value, idx + position, sizeof value));
-  return LB_FAIL("index " + std::to_string(value) + " at position " + std::to_string(position) +
-                 " is out of range for a dimension of size " + std::to_string(dim));
+  return checked_indices(
+      [&](int32_t* bad) {
+        return Add ? index_add_cuda(t, outer, dim, inner, src, idx, n_idx, dst, bad, cuda_stream())
+                   : index_select_cuda(t, outer, dim, inner, src, idx, n_idx, dst, bad, cuda_stream());
+      },
+      idx,
+      [&](int32_t position, int32_t value) {
+        return LB_FAIL("index " + std::to_string(value) + " at position " + std::to_string(position) +
+                       " is out of range for a dimension of size " + std::to_string(dim));
+      });
 }
 #endif
 

@@ -152,6 +152,20 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+#if defined(LARGEBATCH_WITH_CUDA)
+// Max pooling's backward on the device reports an index outside its window through device
+// memory; this waits for that report (only in Max mode) to fail as the CPU kernel does.
+Status pool2d_backward_on_device(DType t, PoolMode mode, const Pool2dShape& s, const void* dy, const int32_t* indices,
+                                 void* dx) {
+  if (mode != PoolMode::Max) return pool2d_backward_cuda(t, mode, s, dy, indices, dx, nullptr, cuda_stream());
+  return checked_indices([&](int32_t* bad) { return pool2d_backward_cuda(t, mode, s, dy, indices, dx, bad, cuda_stream()); },
+                         indices, [&](int32_t position, int32_t value) {
+                           return LB_FAIL("pool2d: index " + std::to_string(value) + " at position " + std::to_string(position) +
+                                          " is outside its window in a plane of " + std::to_string(s.h * s.w));
+                         });
+}
+#endif
+
 Napi::Value Pool2d(const Napi::CallbackInfo& info) {
   const char* k = "pool2d";
   Napi::Env env = info.Env();
@@ -168,12 +182,16 @@ Napi::Value Pool2d(const Napi::CallbackInfo& info) {
   CallDevice dev(env, k);
   if (op == 0) {
     auto p = arg_tensors(info, 4, {{"x", xs, t, true}, {"y", ys, t, true}, {"indices", ys, DType::I32, max}}, dev, k);
-    dev.require_cpu();
-    throw_if_failed(env, k, pool2d_forward_cpu(t, mode, s, p[0], p[1], static_cast<int32_t*>(p[2])));
+    int32_t* indices = static_cast<int32_t*>(p[2]);
+    throw_if_failed(env, k,
+                    dev.cuda() ? LB_ON_CUDA(pool2d_forward_cuda(t, mode, s, p[0], p[1], indices, cuda_stream()))
+                               : pool2d_forward_cpu(t, mode, s, p[0], p[1], indices));
   } else if (op == 1) {
     auto p = arg_tensors(info, 4, {{"dy", ys, t, true}, {"indices", ys, DType::I32, max}, {"dx", xs, t, true}}, dev, k);
-    dev.require_cpu();
-    throw_if_failed(env, k, pool2d_backward_cpu(t, mode, s, p[0], static_cast<const int32_t*>(p[1]), p[2]));
+    const int32_t* indices = static_cast<const int32_t*>(p[1]);
+    throw_if_failed(env, k,
+                    dev.cuda() ? LB_ON_CUDA(pool2d_backward_on_device(t, mode, s, p[0], indices, p[2]))
+                               : pool2d_backward_cpu(t, mode, s, p[0], indices, p[2]));
   } else {
     throw_error(env, k, "unknown op " + std::to_string(op));
   }

@@ -82,12 +82,6 @@ class CallDevice {
 
   bool cuda() const { return device_ == Device::Cuda; }
 
-  // For a family with no CUDA kernel yet: fails when the call's buffers are on the device.
-  void require_cpu() const {
-    if (cuda())
-      throw_error(env_, kernel_, std::string("no CUDA kernel for ") + kernel_ + " yet; its tensors are on 'cuda' (move them with .to('cpu'))");
-  }
-
  private:
   Napi::Env env_;
   const char* kernel_;
@@ -151,6 +145,24 @@ template <typename T>
 T* typed(Buffer& b, int64_t offset_elems) {
   return static_cast<T*>(b.data) + offset_elems;
 }
+
+#if defined(LARGEBATCH_WITH_CUDA)
+// Runs `launch(bad_position)`, a CUDA kernel call that reports a bad index through one
+// device int32 (the lowest bad position, or -1) instead of making the host wait, then
+// waits for it: a bad index fails with `describe(position, index value)`, as the CPU
+// kernels fail.
+template <typename Launch, typename Describe>
+Status checked_indices(Launch launch, const int32_t* indices, Describe describe) {
+  CudaScratch bad;
+  LB_RETURN_IF_FAILED(bad.alloc(sizeof(int32_t)));
+  LB_RETURN_IF_FAILED(launch(bad.data<int32_t>()));
+  int32_t position = -1, value = 0;
+  LB_RETURN_IF_FAILED(cuda_read(&position, bad.data(), sizeof position));
+  if (position < 0) return Status::Ok();
+  LB_RETURN_IF_FAILED(cuda_read(&value, indices + position, sizeof value));
+  return describe(position, value);
+}
+#endif
 
 }  // namespace lb
 
