@@ -1,6 +1,6 @@
 // Index kernels on the GPU (see index.h for the results and the bad-index report). Three
-// launches: index_check records the lowest position of an index outside [0, dim) with
-// atomicMin (positions as unsigned, so -1 is the largest and means none); then
+// launches: index_check (index_check.cuh) records the lowest position of an index outside
+// [0, dim) with atomicMin (positions as unsigned, so -1 is the largest and means none); then
 // index_select copies one element per thread (as 1-, 4- or 8-byte words, whatever the
 // dtype), or index_add gives each (o, i) a thread that walks the indices in order, so
 // repeated indices add up deterministically and without atomics, as on the CPU. Both
@@ -10,18 +10,12 @@
 
 #include "../../cuda_emu/cuda.h"
 #include "index.h"
+#include "index_check.cuh"
 
 namespace lb {
 namespace {
 
 constexpr int kThreads = 256;
-
-__global__ void __launch_bounds__(kThreads) index_check(int64_t dim, const int32_t* idx, int64_t n_idx, unsigned* bad) {
-  for (int64_t j = static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x; j < n_idx;
-       j += static_cast<int64_t>(gridDim.x) * kThreads) {
-    if (idx[j] < 0 || idx[j] >= dim) atomicMin(bad, static_cast<unsigned>(j));
-  }
-}
 
 template <typename Word>
 __global__ void __launch_bounds__(kThreads) index_select_kernel(int64_t dim, int64_t inner, const Word* in,
@@ -47,14 +41,6 @@ __global__ void __launch_bounds__(kThreads) index_add_kernel(int64_t dim, int64_
   }
 }
 
-// Resets the report and checks the indices.
-Status check(int64_t dim, const int32_t* idx, int64_t n_idx, int32_t* bad, cudaStream_t s) {
-  LB_RETURN_IF_FAILED(LB_CUDA_CHECK(cudaMemsetAsync(bad, 0xFF, sizeof(int32_t), s), "index: cudaMemsetAsync"));
-  if (n_idx == 0) return Status::Ok();
-  LB_LAUNCH(strided_grid(n_idx, kThreads), kThreads, 0, s, index_check)(dim, idx, n_idx, reinterpret_cast<unsigned*>(bad));
-  return LB_CUDA_CHECK(cudaGetLastError(), "index_check");
-}
-
 template <typename Word>
 Status select_words(int64_t dim, int64_t inner, const void* in, const int32_t* idx, int64_t n_idx, void* out, int64_t n,
                     const int32_t* bad, cudaStream_t s) {
@@ -68,7 +54,7 @@ Status select_words(int64_t dim, int64_t inner, const void* in, const int32_t* i
 Status index_select_cuda(DType type, int64_t outer, int64_t dim, int64_t inner, const void* in, const int32_t* idx,
                          int64_t n_idx, void* out, int32_t* bad_position, void* stream) {
   cudaStream_t s = static_cast<cudaStream_t>(stream);
-  LB_RETURN_IF_FAILED(check(dim, idx, n_idx, bad_position, s));
+  LB_RETURN_IF_FAILED(check_indices_on_device(dim, idx, n_idx, bad_position, s));
   const int64_t n = outer * n_idx * inner;
   if (n == 0) return Status::Ok();
   switch (dtype_size(type)) {
@@ -82,7 +68,7 @@ Status index_select_cuda(DType type, int64_t outer, int64_t dim, int64_t inner, 
 Status index_add_cuda(DType type, int64_t outer, int64_t dim, int64_t inner, const void* src, const int32_t* idx,
                       int64_t n_idx, void* dst, int32_t* bad_position, void* stream) {
   cudaStream_t s = static_cast<cudaStream_t>(stream);
-  LB_RETURN_IF_FAILED(check(dim, idx, n_idx, bad_position, s));
+  LB_RETURN_IF_FAILED(check_indices_on_device(dim, idx, n_idx, bad_position, s));
   const int64_t n = outer * inner;
   if (n == 0 || n_idx == 0) return Status::Ok();
   return dispatch_dtype(type, [&](auto t) {
