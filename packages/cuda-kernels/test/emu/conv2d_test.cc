@@ -2,8 +2,9 @@
 // the CPU kernels: forward (with and without bias), backward data, backward weight (with
 // and without dbias), float32 and float64, on shapes that are no multiple of the 64 x 64 x 16
 // tiles: batch 0, 1, 2 and 3, odd planes, size-1 planes, 1x1, 3x3 and 7x7 kernels, strides
-// 1 and 2, padding 0 to 3, dilation 2, groups 2 and 3, kernel taps that read only padding,
-// more than 64 output channels. Outputs start as random values, so overwriting is checked.
+// 1 and 2, padding 0 to 3, dilation 2, groups 2 to 4, kernel taps that read only padding,
+// more than 64 output channels, backward weight deep enough to be split (split-K). Outputs
+// start as random values, so overwriting is checked.
 // Error allowed: max |got - want| / max |want| below 2e-5 (float32) or 1e-12 (float64).
 // Under every schedule. Run: lb_emu_tests conv2d.
 #include <algorithm>
@@ -25,6 +26,8 @@ const Case kCases[] = {
     {1, 3, 7, 9, 5, 3, 3, 1, 1, 1, 1},    {3, 5, 11, 6, 7, 7, 7, 2, 3, 1, 1},   {2, 6, 5, 5, 9, 1, 1, 2, 0, 1, 3},
     {1, 4, 9, 7, 4, 3, 3, 1, 2, 2, 2},    {3, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1},    {2, 10, 13, 13, 70, 3, 3, 2, 1, 1, 1},
     {1, 8, 3, 3, 6, 7, 7, 1, 3, 1, 2},    {0, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1},    {3, 12, 1, 1, 20, 3, 3, 1, 1, 1, 4},
+    // Backward weight split over its depth N*P*Q (3 splits each, the second grouped).
+    {3, 2, 33, 33, 3, 3, 3, 1, 1, 1, 1},  {2, 4, 40, 40, 4, 1, 1, 1, 0, 1, 2},
 };
 
 Conv2dShape shape_of(const Case& c) {

@@ -10,10 +10,15 @@
 // matmul_cuda.cu: a block of 16 x 16 threads computes a 64 x 64 tile of the result, each
 // thread 4 x 4 in registers, the depth staged 16 at a time in shared memory (zeros past
 // the edges). Every result is written once by one thread, summed in a fixed order, so all
-// passes are deterministic and need no atomics; backward weight walks the whole N*P*Q depth
-// in one block per tile (no split-K: few blocks for small layers, untuned). dbias: one
-// block per channel, a double-precision block reduction (block_reduce.cuh), as the CPU
-// sums it in double. Accumulates in the element type, as the CPU GEMMs do.
+// passes are deterministic and need no atomics. Backward weight's GEMM is small and deep
+// (Kg x Cg*R*S over N*P*Q: 9 tiles for a 64-channel 3x3 layer), so where its tiles would
+// leave a big GPU idle the depth is split (split_of: a function of the shape alone): each
+// split's tile goes to a stream-ordered scratch buffer and sum_splits adds them in split
+// order, so the result still does not depend on scheduling. dbias: one block per channel, a
+// double-precision block reduction (block_reduce.cuh), as the CPU sums it in double.
+// Accumulates in the element type, as the CPU GEMMs do. The GEMM's launch bounds name one
+// block per multiprocessor as the minimum: with the maximum alone, ptxas spilled in the
+// float instances once split-K came in (seen with -Xptxas=-v); with both, nothing spills.
 // Never run on a GPU yet: compiled by nvcc, tested under the emulation.
 // Test: test/emu/conv2d_test.cc (emulated, against the CPU kernels). Bench: bench/gpu.
 #include <string>
@@ -29,6 +34,9 @@ namespace {
 constexpr int kTile = 64, kDepth = 16, kSide = 16, kMicro = 4;  // kSide * kMicro == kTile
 constexpr int kThreads = kSide * kSide;
 constexpr int kBiasThreads = 256;
+// Split-K of backward weight: splits until the grid has kTargetBlocks blocks (two waves of
+// a 132-multiprocessor H200), each at least kMinSplitDepth deep, at most kMaxSplits.
+constexpr int64_t kTargetBlocks = 264, kMinSplitDepth = 1024, kMaxSplits = 64;
 
 // The shape with the sizes every map derives from it.
 struct ConvDims {
@@ -115,13 +123,24 @@ struct WeightMap {
   __device__ void store(int64_t g, int64_t k, int64_t crs, T v) const { dw[(g * d.kg + k) * d.crs + crs] = v; }
 };
 
-// Tile (blockIdx.y, blockIdx.x) of group blockIdx.z of the map's GEMM.
+// How the GEMM's depth is cut: `count` splits of `chunk` (a multiple of kDepth), their
+// partial results in `partial` [count, groups, rows, cols] when count > 1.
+template <typename T>
+struct Split {
+  int64_t count, chunk;
+  T* partial;
+};
+
+// Tile (blockIdx.y, blockIdx.x) of group blockIdx.z / split.count of the map's GEMM, over
+// the depth of split blockIdx.z % split.count.
 template <typename T, typename Map>
-__global__ void __launch_bounds__(kThreads) conv_gemm(Map map) {
+__global__ void __launch_bounds__(kThreads, 1) conv_gemm(Map map, Split<T> split) {
   LB_SHARED(T, as, [kDepth][kTile]);  // as[p][i] = A[row0 + i][k0 + p]
   LB_SHARED(T, bs, [kDepth][kTile]);  // bs[p][j] = B[k0 + p][col0 + j]
   const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * kSide + tx;
-  const int64_t g = blockIdx.z, m = map.rows(), n = map.cols(), depth = map.depth();
+  const int64_t groups = gridDim.z / split.count, g = blockIdx.z / split.count, part = blockIdx.z % split.count;
+  const int64_t m = map.rows(), n = map.cols();
+  const int64_t depth = map.depth(), begin = part * split.chunk, end = begin + split.chunk < depth ? begin + split.chunk : depth;
   const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kTile, col0 = static_cast<int64_t>(blockIdx.x) * kTile;
   T acc[kMicro][kMicro];
   LB_UNROLL
@@ -129,16 +148,16 @@ __global__ void __launch_bounds__(kThreads) conv_gemm(Map map) {
     LB_UNROLL
     for (int j = 0; j < kMicro; ++j) acc[i][j] = T(0);
   }
-  for (int64_t k0 = 0; k0 < depth; k0 += kDepth) {
+  for (int64_t k0 = begin; k0 < end; k0 += kDepth) {
     for (int e = tid; e < kDepth * kTile; e += kThreads) {
       const int p = Map::kAlongDepthA ? e % kDepth : e / kTile, i = Map::kAlongDepthA ? e / kDepth : e % kTile;
       const int64_t r = row0 + i, kk = k0 + p;
-      as[p][i] = r < m && kk < depth ? map.a(g, r, kk) : T(0);
+      as[p][i] = r < m && kk < end ? map.a(g, r, kk) : T(0);
     }
     for (int e = tid; e < kDepth * kTile; e += kThreads) {
       const int p = Map::kAlongDepthB ? e % kDepth : e / kTile, j = Map::kAlongDepthB ? e / kDepth : e % kTile;
       const int64_t col = col0 + j, kk = k0 + p;
-      bs[p][j] = kk < depth && col < n ? map.b(g, kk, col) : T(0);
+      bs[p][j] = kk < end && col < n ? map.b(g, kk, col) : T(0);
     }
     __syncthreads();
     LB_UNROLL
@@ -162,8 +181,23 @@ __global__ void __launch_bounds__(kThreads) conv_gemm(Map map) {
     LB_UNROLL
     for (int j = 0; j < kMicro; ++j) {
       const int64_t col = col0 + tx * kMicro + j;
-      if (r < m && col < n) map.store(g, r, col, acc[i][j]);
+      if (r >= m || col >= n) continue;
+      if (split.count == 1) map.store(g, r, col, acc[i][j]);
+      else split.partial[((part * groups + g) * m + r) * n + col] = acc[i][j];
     }
+  }
+}
+
+// The splits' partial results summed in split order and stored through the map.
+template <typename T, typename Map>
+__global__ void __launch_bounds__(kThreads) sum_splits(Map map, Split<T> split, int64_t groups) {
+  const int64_t per_group = map.rows() * map.cols(), count = groups * per_group;
+  for (int64_t e = static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x; e < count;
+       e += static_cast<int64_t>(gridDim.x) * kThreads) {
+    T sum = split.partial[e];
+    for (int64_t part = 1; part < split.count; ++part) sum += split.partial[part * count + e];
+    const int64_t g = e / per_group, rc = e % per_group;
+    map.store(g, rc / map.cols(), rc % map.cols(), sum);
   }
 }
 
@@ -177,15 +211,42 @@ __global__ void __launch_bounds__(kBiasThreads) bias_grad(Conv2dShape s, const T
   if (threadIdx.x == 0) dbias[k] = static_cast<T>(sum);
 }
 
+int64_t tiles(int64_t size) { return (size + kTile - 1) / kTile; }
+
+// The number of depth splits for a GEMM of `blocks` tiles over `depth`.
+int64_t split_of(int64_t blocks, int64_t depth) {
+  int64_t count = (kTargetBlocks + blocks - 1) / blocks;
+  if (count > depth / kMinSplitDepth) count = depth / kMinSplitDepth;
+  if (count > kMaxSplits) count = kMaxSplits;
+  return count > 1 ? count : 1;
+}
+
+// The map's GEMM in `splits` depth splits (1: straight into the output).
 template <typename T, typename Map>
-Status launch_gemm(const char* name, int64_t groups, int64_t rows, int64_t cols, const Map& map, cudaStream_t st) {
-  const int64_t tiles_m = (rows + kTile - 1) / kTile, tiles_n = (cols + kTile - 1) / kTile;
-  if (tiles_m > 65535 || groups > 65535 || tiles_n > 0x7fffffff)
+Status launch_gemm(const char* name, int64_t groups, int64_t rows, int64_t cols, int64_t depth, int64_t splits,
+                   const Map& map, cudaStream_t st) {
+  if (tiles(rows) > 65535 || groups * splits > 65535 || tiles(cols) > 0x7fffffff)
     return LB_FAIL(std::string(name) + ": a GEMM of " + std::to_string(rows) + " x " + std::to_string(cols) + " in " +
                    std::to_string(groups) + " groups exceeds the grid");
-  const dim3 grid(static_cast<unsigned>(tiles_n), static_cast<unsigned>(tiles_m), static_cast<unsigned>(groups));
-  LB_LAUNCH(grid, dim3(kSide, kSide), 0, st, conv_gemm<T, Map>)(map);
-  return LB_CUDA_CHECK(cudaGetLastError(), name);
+  const int64_t chunk = ((depth + splits - 1) / splits + kDepth - 1) / kDepth * kDepth;
+  Split<T> split{splits, splits > 1 ? chunk : depth, nullptr};
+  const dim3 grid(static_cast<unsigned>(tiles(cols)), static_cast<unsigned>(tiles(rows)),
+                  static_cast<unsigned>(groups * splits));
+  if (splits == 1) {
+    LB_LAUNCH(grid, dim3(kSide, kSide), 0, st, conv_gemm<T, Map>)(map, split);
+    return LB_CUDA_CHECK(cudaGetLastError(), name);
+  }
+  const int64_t outputs = groups * rows * cols;
+  LB_RETURN_IF_FAILED(LB_CUDA_CHECK(cudaMallocAsync(&split.partial, splits * outputs * sizeof(T), st),
+                                    "conv2d: cudaMallocAsync of the split-K partial sums"));
+  LB_LAUNCH(grid, dim3(kSide, kSide), 0, st, conv_gemm<T, Map>)(map, split);
+  Status status = LB_CUDA_CHECK(cudaGetLastError(), name);
+  if (status.ok) {
+    LB_LAUNCH(strided_grid(outputs, kThreads), kThreads, 0, st, sum_splits<T, Map>)(map, split, groups);
+    status = LB_CUDA_CHECK(cudaGetLastError(), "conv2d sum_splits");
+  }
+  const Status freed = LB_CUDA_CHECK(cudaFreeAsync(split.partial, st), "conv2d: cudaFreeAsync of the split-K partial sums");
+  return status.ok ? freed : status;
 }
 
 // Checks the shape and the dtype, then calls f(T{}) with the element type.
@@ -206,7 +267,8 @@ Status conv2d_forward_cuda(DType type, const Conv2dShape& s, const void* x, cons
     if (s.n == 0) return Status::Ok();
     const ForwardMap<T> map{dims_of(s), static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias),
                             static_cast<T*>(y)};
-    return launch_gemm<T>("conv2d_forward", s.groups, map.d.kg, s.n * map.d.pq, map, static_cast<cudaStream_t>(stream));
+    return launch_gemm<T>("conv2d_forward", s.groups, map.d.kg, s.n * map.d.pq, map.d.crs, 1, map,
+                          static_cast<cudaStream_t>(stream));
   });
 }
 
@@ -216,7 +278,7 @@ Status conv2d_backward_data_cuda(DType type, const Conv2dShape& s, const void* d
     using T = decltype(t);
     if (s.n == 0) return Status::Ok();
     const DataMap<T> map{dims_of(s), static_cast<const T*>(dy), static_cast<const T*>(w), static_cast<T*>(dx)};
-    return launch_gemm<T>("conv2d_backward_data", s.groups, map.d.cg, s.n * map.d.hw, map,
+    return launch_gemm<T>("conv2d_backward_data", s.groups, map.d.cg, s.n * map.d.hw, map.d.kg * map.d.rs, 1, map,
                           static_cast<cudaStream_t>(stream));
   });
 }
@@ -229,7 +291,8 @@ Status conv2d_backward_weight_cuda(DType type, const Conv2dShape& s, const void*
     if (dw) {
       // With n == 0 the depth is 0 and the GEMM writes zeros, as the CPU does.
       const WeightMap<T> map{dims_of(s), static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dw)};
-      LB_RETURN_IF_FAILED(launch_gemm<T>("conv2d_backward_weight", s.groups, map.d.kg, map.d.crs, map, st));
+      const int64_t depth = s.n * map.d.pq, splits = split_of(tiles(map.d.kg) * tiles(map.d.crs) * s.groups, depth);
+      LB_RETURN_IF_FAILED(launch_gemm<T>("conv2d_backward_weight", s.groups, map.d.kg, map.d.crs, depth, splits, map, st));
     }
     if (!dbias) return Status::Ok();
     LB_LAUNCH(static_cast<unsigned>(s.k), kBiasThreads, 0, st, bias_grad<T>)(s, static_cast<const T*>(dy),
