@@ -59,10 +59,12 @@ function expectSameTraining(makeModel: () => Module): void {
   }));
   const onCpu = train('cpu', makeModel, initial, batches);
   const onCuda = train('cuda', makeModel, initial, batches);
-  testing.expectClose(onCuda.losses, onCpu.losses, { rtol: 1e-4, atol: 1e-5, what: 'losses' });
+  // Measured under the emulation (2026-11-28): losses equal to 1e-7, weights to 4e-7 of each
+  // tensor's largest value; the tolerances leave room for a GPU's own summation orders.
+  testing.expectClose(onCuda.losses, onCpu.losses, { rtol: 2e-5, atol: 1e-6, what: 'losses' });
   expect(onCpu.losses[STEPS - 1]).not.toBe(onCpu.losses[0]); // the steps changed the weights
   for (const [name, w] of Object.entries(onCpu.weights)) {
-    testing.expectClose(onCuda.weights[name]!, w, { rtol: 1e-3, atol: 1e-5, what: name });
+    testing.expectClose(onCuda.weights[name]!, w, { rtol: 1e-4, atol: 1e-5, what: name });
   }
   source.dispose();
   for (const b of batches) [b.images, b.labels].forEach((t) => t.dispose());
