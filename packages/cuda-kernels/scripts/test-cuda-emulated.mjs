@@ -18,6 +18,7 @@ const repo = join(root, '..', '..');
 /** The test files whose bodies run per device (and the cross-package end-to-end test). */
 const deviceTests = [
   'packages/cuda-kernels/test/cuda-device.test.ts',
+  'packages/cuda-kernels/test/cross-entropy.test.ts',
   'packages/tensor/test/device.test.ts',
   'packages/tensor/test/elementwise.test.ts',
   'packages/tensor/test/reduce.test.ts',

@@ -41,6 +41,8 @@ export const BatchNormOp = { forward: 0, backward: 1 } as const;
 export const PoolOp = { forward: 0, backward: 1 } as const;
 /** Pooling modes shared with src/kernels/pool/pool.h. */
 export const PoolMode = { max: 0, avg: 1, avgExcludePad: 2, adaptiveAvg: 3 } as const;
+/** crossEntropy ops (src/addon/bind_convnet.cc). */
+export const CrossEntropyOp = { forward: 0, backward: 1 } as const;
 /** Activation ops shared with src/kernels/activation/activation.h. */
 export const ActivationOp = { relu: 0, addRelu: 1, reluBackward: 2 } as const;
 
@@ -110,6 +112,13 @@ export interface NativeAddon {
   pool2d(op: number, mode: number, type: number, shape: readonly number[], handles: Handles, offsets: readonly number[]): void;
   /** Fused activations over n contiguous values (src/kernels/activation/activation.h); handles [a, b?, out]. */
   activation(op: number, type: number, n: number, handles: Handles, offsets: readonly number[]): void;
+  /**
+   * Fused log-softmax + cross-entropy over the rows of contiguous logits [rows, classes] with
+   * int32 labels (src/kernels/softmax/softmax.h): per-row losses, or the logits' gradient for
+   * per-row loss gradients. handles: forward [logits, labels, loss]; backward [logits, labels,
+   * dloss, dlogits]. A label outside [0, classes) fails naming its position, nothing written.
+   */
+  crossEntropy(op: number, type: number, shape: readonly [number, number], labelSmoothing: number, handles: Handles, offsets: readonly number[]): void;
   /**
    * Fused optimizer step over a group of float32 tensors (src/kernels/optim/optim.h).
    * hyper: [lr, momentum, dampening, weightDecay, trustCoefficient, eps, clip, nesterov];

@@ -1,5 +1,5 @@
-// Bindings of the convolutional-network kernel families: conv2d, batch_norm, pool and
-// activation. Each takes its tensors as two parallel arrays, buffer handles (null where
+// Bindings of the convolutional-network kernel families: conv2d, batch_norm, pool,
+// activation and softmax (the fused log-softmax + cross-entropy). Each takes its tensors as two parallel arrays, buffer handles (null where
 // the kernel allows) and element offsets; every tensor is checked to hold all the elements
 // the kernel touches before it runs. Tensors are contiguous; outputs must not overlap inputs.
 // All tensors on the CPU run the *_cpu kernel, all on CUDA the *_cuda kernel.
@@ -12,6 +12,8 @@
 //   pool2d(op, mode, type, shape [planes, h, w, p, q, kh, kw, sh, sw, ph, pw], handles, offsets)
 //     op 0 forward [x, y, indices?]; 1 backward [dy, indices?, dx] (indices: int32, max mode)
 //   activation(op, type, n, handles, offsets): [a, b?, out]
+//   crossEntropy(op, type, [rows, classes], labelSmoothing, handles, offsets) (labels: int32)
+//     op 0 forward [logits, labels, loss]; 1 backward [logits, labels, dloss, dlogits]
 #include <napi.h>
 
 #include <string>
@@ -21,6 +23,7 @@
 #include "../kernels/batch_norm/batch_norm.h"
 #include "../kernels/conv2d/conv2d.h"
 #include "../kernels/pool/pool.h"
+#include "../kernels/softmax/softmax.h"
 #include "bindings.h"
 #include "napi_util.h"
 
@@ -214,6 +217,53 @@ Napi::Value Activation(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+#if defined(LARGEBATCH_WITH_CUDA)
+// The CUDA cross-entropy kernels report a label outside [0, classes) through device memory;
+// this waits for that report to fail as the CPU kernel does.
+template <typename Launch>
+Status cross_entropy_on_device(const CrossEntropyShape& s, const int32_t* labels, Launch launch) {
+  return checked_indices(launch, labels, [&](int32_t position, int32_t value) {
+    return LB_FAIL("cross_entropy: label " + std::to_string(value) + " at position " + std::to_string(position) +
+                   " is not a class in [0, " + std::to_string(s.classes) + ")");
+  });
+}
+#endif
+
+Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
+  const char* k = "crossEntropy";
+  Napi::Env env = info.Env();
+  const int64_t op = arg_int(info, 0, k);
+  const DType t = arg_dtype(info, 1, k);
+  const std::vector<int64_t> v = arg_sizes(info, 2, 2, k);
+  const CrossEntropyShape s{v[0], v[1], arg_number(info, 3, k)};
+  throw_if_failed(env, k, cross_entropy_check(t, s));
+  const int64_t all = count_of(env, {s.rows, s.classes}, k);
+  CallDevice dev(env, k);
+  if (op == 0) {
+    auto p = arg_tensors(info, 4, {{"logits", all, t, true}, {"labels", s.rows, DType::I32, true}, {"loss", s.rows, t, true}}, dev, k);
+    const int32_t* labels = static_cast<const int32_t*>(p[1]);
+    throw_if_failed(env, k,
+                    dev.cuda() ? LB_ON_CUDA(cross_entropy_on_device(s, labels, [&](int32_t* bad) {
+                      return cross_entropy_forward_cuda(t, s, p[0], labels, p[2], bad, cuda_stream());
+                    }))
+                               : cross_entropy_forward_cpu(t, s, p[0], labels, p[2]));
+  } else if (op == 1) {
+    auto p = arg_tensors(info, 4,
+                         {{"logits", all, t, true}, {"labels", s.rows, DType::I32, true}, {"dloss", s.rows, t, true},
+                          {"dlogits", all, t, true}},
+                         dev, k);
+    const int32_t* labels = static_cast<const int32_t*>(p[1]);
+    throw_if_failed(env, k,
+                    dev.cuda() ? LB_ON_CUDA(cross_entropy_on_device(s, labels, [&](int32_t* bad) {
+                      return cross_entropy_backward_cuda(t, s, p[0], labels, p[2], p[3], bad, cuda_stream());
+                    }))
+                               : cross_entropy_backward_cpu(t, s, p[0], labels, p[2], p[3]));
+  } else {
+    throw_error(env, k, "unknown op " + std::to_string(op));
+  }
+  return env.Undefined();
+}
+
 }  // namespace
 
 void register_convnet(Napi::Env env, Napi::Object exports) {
@@ -221,6 +271,7 @@ void register_convnet(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNorm", Napi::Function::New(env, BatchNorm, "batchNorm"));
   exports.Set("pool2d", Napi::Function::New(env, Pool2d, "pool2d"));
   exports.Set("activation", Napi::Function::New(env, Activation, "activation"));
+  exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
 }
 
 }  // namespace lb
