@@ -36,7 +36,9 @@ Status conv2d_backward_weight_cpu(DType type, const Conv2dShape& s, const void* 
                                   void* dbias);
 
 // The same on the GPU: every pointer is device memory, stream a cudaStream_t (null: the
-// default stream); the kernels are queued, nothing waits for them.
+// default stream); the kernels are queued, nothing waits for them. Backward weight may take
+// a scratch buffer for its split-K partial sums from the stream-ordered pool
+// (cudaMallocAsync / cudaFreeAsync on the stream).
 Status conv2d_forward_cuda(DType type, const Conv2dShape& s, const void* x, const void* w, const void* bias, void* y,
                            void* stream);
 Status conv2d_backward_data_cuda(DType type, const Conv2dShape& s, const void* dy, const void* w, void* dx,
