@@ -29,6 +29,13 @@
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+extern "C" void AnnotateIgnoreReadsBegin(const char* file, int line);
+extern "C" void AnnotateIgnoreReadsEnd(const char* file, int line);
+extern "C" void AnnotateIgnoreWritesBegin(const char* file, int line);
+extern "C" void AnnotateIgnoreWritesEnd(const char* file, int line);
+#endif
 
 // Saves the callee-saved registers and the stack pointer of the running context into
 // *save, then resumes the context whose stack pointer is `to`.
@@ -69,7 +76,7 @@ constexpr unsigned kMaxThreads = 1024;
 constexpr size_t kSharedLimit = 48 * 1024;  // static shared memory per block, as on every target
 constexpr size_t kGuard = 64 * 1024;        // inaccessible bytes after each buffer
 constexpr size_t kAlign = 256;              // cudaMalloc's alignment
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr size_t kStack = 256 * 1024;  // instrumented frames are larger
 #else
 constexpr size_t kStack = 64 * 1024;
@@ -333,6 +340,49 @@ const void* g_sched_bottom = nullptr;
 size_t g_sched_size = 0;
 #endif
 
+// ThreadSanitizer (the emu tests' TSan build) sees each CUDA thread as a fiber of its own,
+// switched without implied synchronisation, and the emulation's real synchronisation as
+// release/acquire pairs: the block's start (after the host's writes), __syncthreads, each
+// warp exchange, and the block's end. Two threads of a block touching the same shared or
+// global memory with no barrier between them, one of them writing, are then a reported
+// race. Blocks follow one another fully synchronised (their fibers reuse the same stacks
+// and shared memory), so races between blocks are not seen. The emulation's own
+// bookkeeping (thread states, the scheduler) is kept out of the checks.
+#if defined(__SANITIZE_THREAD__)
+struct TsanState {
+  void* scheduler = nullptr;
+  std::vector<void*> fibers;  // one per thread slot, kept across launches like the stacks
+  char block_start, block_end, barrier, warps[kMaxThreads / kWarp];
+};
+TsanState g_tsan;
+
+void tsan_switch_to_thread(unsigned index) {
+  if (index >= g_tsan.fibers.size()) g_tsan.fibers.resize(index + 1, nullptr);
+  if (!g_tsan.fibers[index]) g_tsan.fibers[index] = __tsan_create_fiber(0);
+  __tsan_switch_to_fiber(g_tsan.fibers[index], __tsan_switch_to_fiber_no_sync);
+}
+void tsan_switch_to_scheduler() { __tsan_switch_to_fiber(g_tsan.scheduler, __tsan_switch_to_fiber_no_sync); }
+// After a failed launch: its abandoned fibers may have stopped inside an ignored stretch.
+void tsan_forget_fibers() {
+  for (void*& f : g_tsan.fibers) {
+    if (f) __tsan_destroy_fiber(f);
+    f = nullptr;
+  }
+}
+// Emulation bookkeeping between these two is not checked.
+void tsan_ignore_begin() {
+  AnnotateIgnoreReadsBegin(__FILE__, __LINE__);
+  AnnotateIgnoreWritesBegin(__FILE__, __LINE__);
+}
+void tsan_ignore_end() {
+  AnnotateIgnoreReadsEnd(__FILE__, __LINE__);
+  AnnotateIgnoreWritesEnd(__FILE__, __LINE__);
+}
+#define LB_TSAN(...) __VA_ARGS__
+#else
+#define LB_TSAN(...)
+#endif
+
 void run_fiber(Thread& t) {
   g_run.cur = &t;
   detail::current.thread_idx = t.idx;
@@ -343,7 +393,9 @@ void run_fiber(Thread& t) {
   lb_emu_switch(&g_run.sched_sp, t.sp);
   __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #else
-  lb_emu_switch(&g_run.sched_sp, t.sp);
+  void* const to = t.sp;  // read as the scheduler: after the TSan switch, reads count as the thread's
+  LB_TSAN(tsan_switch_to_thread(static_cast<unsigned>(&t - g_run.threads.data())));
+  lb_emu_switch(&g_run.sched_sp, to);
 #endif
   g_run.cur = nullptr;
 }
@@ -357,6 +409,7 @@ void yield_fiber() {
   lb_emu_switch(&t->sp, g_run.sched_sp);
   __sanitizer_finish_switch_fiber(fake, &g_sched_bottom, &g_sched_size);
 #else
+  LB_TSAN(tsan_switch_to_scheduler());
   lb_emu_switch(&t->sp, g_run.sched_sp);
 #endif
 }
@@ -367,7 +420,9 @@ bool complete_warp(unsigned warp, unsigned mask, WarpOp op);
 #if defined(__SANITIZE_ADDRESS__)
   __sanitizer_finish_switch_fiber(nullptr, &g_sched_bottom, &g_sched_size);
 #endif
+  LB_TSAN(__tsan_acquire(&g_tsan.block_start));
   g_run.body(g_run.ctx);
+  LB_TSAN(__tsan_release(&g_tsan.block_end); tsan_ignore_begin());
   Thread* t = g_run.cur;
   t->state = State::Done;
   // Lanes that exit leave the warp operations that name them; those may now complete.
@@ -380,6 +435,8 @@ bool complete_warp(unsigned warp, unsigned mask, WarpOp op);
 #if defined(__SANITIZE_ADDRESS__)
   __sanitizer_start_switch_fiber(nullptr, g_sched_bottom, g_sched_size);  // null: this fiber ends
 #endif
+  LB_TSAN(void* scheduler = g_tsan.scheduler; tsan_ignore_end();
+          __tsan_switch_to_fiber(scheduler, __tsan_switch_to_fiber_no_sync));
   lb_emu_switch(&t->sp, g_run.sched_sp);
   __builtin_unreachable();
 }
@@ -756,8 +813,10 @@ void launch(const char* kernel, const char* file, int line, dim3 grid, dim3 bloc
   current.grid_dim = grid;
 
   const uint64_t blocks = static_cast<uint64_t>(grid.x) * grid.y * grid.z;
+  LB_TSAN(tsan_ignore_begin(); g_tsan.scheduler = __tsan_get_current_fiber());
   install_fault_handler();
   if (sigsetjmp(r.fault_jump, 1) != 0) {
+    LB_TSAN(tsan_switch_to_scheduler());  // the fault left a fiber's context
     launch_fail(cudaErrorIllegalAddress, std::string(r.fault_text) + " in kernel " + kernel + ", block " +
                                              dim_text(current.block_idx) + ", thread " +
                                              dim_text(current.thread_idx));
@@ -770,10 +829,13 @@ void launch(const char* kernel, const char* file, int line, dim3 grid, dim3 bloc
                                 static_cast<unsigned>(b / (static_cast<uint64_t>(grid.x) * grid.y))};
       r.used_slots = 0;
       r.shared_bytes = 0;
+      LB_TSAN(__tsan_release(&g_tsan.block_start));
       run_block();
+      LB_TSAN(__tsan_acquire(&g_tsan.block_end));
     }
     r.in_kernel = 0;
   }
+  LB_TSAN(tsan_ignore_end(); if (r.failed) tsan_forget_fibers());
   remove_fault_handler();
   if (!r.failed) {
     const std::string overrun = check_slack();
@@ -786,16 +848,19 @@ void launch(const char* kernel, const char* file, int line, dim3 grid, dim3 bloc
 }
 
 void syncthreads(const char* file, int line) {
+  LB_TSAN(__tsan_release(&g_tsan.barrier); tsan_ignore_begin());
   Thread* t = g_run.cur;
   t->state = State::Barrier;
   t->file = file;
   t->line = line;
   yield_fiber();
+  LB_TSAN(tsan_ignore_end(); __tsan_acquire(&g_tsan.barrier));
 }
 
 uint64_t warp_op(WarpOp op, const char* file, int line, unsigned mask, uint64_t value, int param, int width) {
   Thread* t = g_run.cur;
   const unsigned index = static_cast<unsigned>(t - g_run.threads.data());
+  LB_TSAN(__tsan_release(&g_tsan.warps[index / kWarp]); tsan_ignore_begin());
   const int lane = static_cast<int>(index % kWarp);
   if (!((mask >> lane) & 1)) {
     launch_fail(cudaErrorLaunchFailure, std::string(op_name(op)) + " at " + site(file, line) + " in " + where(*t) +
@@ -812,10 +877,15 @@ uint64_t warp_op(WarpOp op, const char* file, int line, unsigned mask, uint64_t 
   t->state = State::Warp;
   // The last lane to arrive completes the exchange and goes on; the others wait.
   if (!complete_warp(index / kWarp, mask, op) || g_run.failed) yield_fiber();
-  return t->result;
+  const uint64_t result = t->result;
+  LB_TSAN(tsan_ignore_end(); __tsan_acquire(&g_tsan.warps[index / kWarp]));
+  return result;
 }
 
-void* shared_var(const void* key, size_t bytes, size_t align, const char* name) {
+namespace {
+
+// The running block's shared variable for `key`, laid out on its first use in the block.
+void* find_or_add_shared(const void* key, size_t bytes, size_t align, const char* name) {
   for (int s = 0; s < g_run.used_slots; ++s) {
     if (g_run.slots[s].key == key) return g_run.slots[s].data;
   }
@@ -831,6 +901,15 @@ void* shared_var(const void* key, size_t bytes, size_t align, const char* name) 
   std::memset(data, 0xFF, bytes);
   g_run.slots[g_run.used_slots++] = SharedSlot{key, name, data};
   g_run.shared_bytes += bytes;
+  return data;
+}
+
+}  // namespace
+
+void* shared_var(const void* key, size_t bytes, size_t align, const char* name) {
+  LB_TSAN(tsan_ignore_begin());
+  void* data = find_or_add_shared(key, bytes, align, name);
+  LB_TSAN(tsan_ignore_end());
   return data;
 }
 
