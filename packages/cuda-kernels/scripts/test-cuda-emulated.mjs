@@ -29,6 +29,7 @@ const deviceTests = [
   'packages/tensor/test/pool.test.ts',
   'packages/tensor/test/shape-ops.test.ts',
   'packages/tensor/test/linear.test.ts',
+  'packages/tensor/test/crop-flip-normalize.test.ts',
   'packages/optim/test/classes.test.ts',
   'packages/optim/test/class-errors.test.ts',
   'packages/nn/test/device.test.ts',

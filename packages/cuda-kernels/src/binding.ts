@@ -120,6 +120,15 @@ export interface NativeAddon {
    */
   crossEntropy(op: number, type: number, shape: readonly [number, number], labelSmoothing: number, handles: Handles, offsets: readonly number[]): void;
   /**
+   * Fused training-image augmentation (src/kernels/augment/augment.h): uint8 images
+   * (layout 0: NCHW, 1: NHWC) cropped from a zero padding of `pad` px at per-image offsets
+   * top/left in [0, 2·pad], mirrored where flip is non-zero, and normalised per channel
+   * ((v / 255 − mean) / std in float32 steps) into float32 [n, c, h, w]. shape [n, c, h, w,
+   * pad, layout]; mean and std one per channel (1 to 4); handles [images, top, left, flip
+   * (int32 [n] each), out].
+   */
+  augment(shape: readonly number[], mean: readonly number[], std: readonly number[], handles: Handles, offsets: readonly number[]): void;
+  /**
    * Fused optimizer step over a group of float32 tensors (src/kernels/optim/optim.h).
    * hyper: [lr, momentum, dampening, weightDecay, trustCoefficient, eps, clip, nesterov];
    * layout: per tensor [paramOffset, gradOffset, momentumOffset, size] in elements; flags

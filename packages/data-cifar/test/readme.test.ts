@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('README examples', () => {
-  it('has examples', () => expect(examples.length).toBe(3));
+  it('has examples', () => expect(examples.length).toBe(4));
   for (const example of examples) {
     it(`example ${example.index} runs`, async () => {
       await expect(import(example.path)).resolves.toBeDefined();

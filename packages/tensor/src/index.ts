@@ -46,6 +46,7 @@ export { maxPool2d, avgPool2d, adaptiveAvgPool2d, type Pool2dOptions, type AvgPo
 export { relu, addRelu } from './ops/activation/activation';
 export { linear } from './ops/linear/linear';
 export { dropout } from './ops/dropout/dropout';
+export { cropFlipNormalize, type CropFlipNormalizeOptions } from './ops/augment/crop-flip-normalize';
 export type { Pair } from './ops/spatial';
 export { copy_, fill_, zero_, add_, sub_, mul_, div_ } from './ops/inplace/inplace';
 export { record, needsGrad } from './autograd/record';

@@ -170,6 +170,12 @@ export function runPool2d(op: keyof typeof PoolOp, mode: keyof typeof PoolMode, 
   wrote(...at(tensors, POOL2D_OUTPUTS[op]));
 }
 
+/** The fused crop + flip + normalise of uint8 images: tensors [images, top, left, flip, out], contiguous. */
+export function runAugment(shape: readonly number[], mean: readonly number[], std: readonly number[], tensors: readonly Tensor[]): void {
+  native.augment(shape, mean, std, ...handles(tensors));
+  wrote(tensors[4]);
+}
+
 /** out = op(a, b) over contiguous tensors of one shape. */
 export function runActivation(op: keyof typeof ActivationOp, out: Tensor, a: Tensor, b: Tensor | null): void {
   native.activation(ActivationOp[op], dtypeCode(out.dtype), out.numel, ...handles([a, b, out]));

@@ -1,5 +1,5 @@
 // Bindings of the convolutional-network kernel families: conv2d, batch_norm, pool,
-// activation and softmax (the fused log-softmax + cross-entropy). Each takes its tensors as two parallel arrays, buffer handles (null where
+// activation, softmax (the fused log-softmax + cross-entropy) and augment (crop, flip, normalise). Each takes its tensors as two parallel arrays, buffer handles (null where
 // the kernel allows) and element offsets; every tensor is checked to hold all the elements
 // the kernel touches before it runs. Tensors are contiguous; outputs must not overlap inputs.
 // All tensors on the CPU run the *_cpu kernel, all on CUDA the *_cuda kernel.
@@ -14,12 +14,15 @@
 //   activation(op, type, n, handles, offsets): [a, b?, out]
 //   crossEntropy(op, type, [rows, classes], labelSmoothing, handles, offsets) (labels: int32)
 //     op 0 forward [logits, labels, loss]; 1 backward [logits, labels, dloss, dlogits]
+//   augment(shape [n, c, h, w, pad, layout], mean, std, handles, offsets)
+//     [images (uint8), top, left, flip (int32 [n]), out (float32 [n, c, h, w])]
 #include <napi.h>
 
 #include <string>
 #include <vector>
 
 #include "../kernels/activation/activation.h"
+#include "../kernels/augment/augment.h"
 #include "../kernels/batch_norm/batch_norm.h"
 #include "../kernels/conv2d/conv2d.h"
 #include "../kernels/pool/pool.h"
@@ -264,6 +267,38 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value Augment(const Napi::CallbackInfo& info) {
+  const char* k = "augment";
+  Napi::Env env = info.Env();
+  const std::vector<int64_t> v = arg_sizes(info, 0, 6, k);
+  const AugmentShape s{v[0], v[1], v[2], v[3], v[4], static_cast<ImageLayout>(v[5])};
+  if (v[5] > 1) throw_error(env, k, "layout " + std::to_string(v[5]) + " is neither 0 (NCHW) nor 1 (NHWC)");
+  const std::vector<double> mean = arg_number_array(info, 1, k), std_dev = arg_number_array(info, 2, k);
+  if (mean.size() != static_cast<size_t>(s.c) || std_dev.size() != static_cast<size_t>(s.c))
+    throw_error(env, k, "mean and std need " + std::to_string(s.c) + " values each (one per channel), got " +
+                            std::to_string(mean.size()) + " and " + std::to_string(std_dev.size()));
+  AugmentNorm norm{};
+  for (int64_t ch = 0; ch < s.c && ch < kAugmentMaxChannels; ++ch) {
+    norm.mean[ch] = static_cast<float>(mean[ch]);
+    norm.std[ch] = static_cast<float>(std_dev[ch]);
+  }
+  throw_if_failed(env, k, augment_check(s, norm));
+  const int64_t all = count_of(env, {s.n, s.c, s.h, s.w}, k);
+  CallDevice dev(env, k);
+  auto p = arg_tensors(info, 3,
+                       {{"images", all, DType::U8, true}, {"top", s.n, DType::I32, true}, {"left", s.n, DType::I32, true},
+                        {"flip", s.n, DType::I32, true}, {"out", all, DType::F32, true}},
+                       dev, k);
+  const auto* images = static_cast<const uint8_t*>(p[0]);
+  const auto *top = static_cast<const int32_t*>(p[1]), *left = static_cast<const int32_t*>(p[2]),
+             *flip = static_cast<const int32_t*>(p[3]);
+  auto* out = static_cast<float*>(p[4]);
+  throw_if_failed(env, k,
+                  dev.cuda() ? LB_ON_CUDA(augment_crop_flip_normalize_cuda(s, norm, images, top, left, flip, out, cuda_stream()))
+                             : augment_crop_flip_normalize_cpu(s, norm, images, top, left, flip, out));
+  return env.Undefined();
+}
+
 }  // namespace
 
 void register_convnet(Napi::Env env, Napi::Object exports) {
@@ -272,6 +307,7 @@ void register_convnet(Napi::Env env, Napi::Object exports) {
   exports.Set("pool2d", Napi::Function::New(env, Pool2d, "pool2d"));
   exports.Set("activation", Napi::Function::New(env, Activation, "activation"));
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
+  exports.Set("augment", Napi::Function::New(env, Augment, "augment"));
 }
 
 }  // namespace lb

@@ -89,6 +89,20 @@ class CallDevice {
   Device device_ = Device::Cpu;
 };
 
+// The numbers of the array at argument i (each checked to be a number).
+inline std::vector<double> arg_number_array(const Napi::CallbackInfo& info, size_t i, const char* kernel) {
+  if (i >= info.Length() || !info[i].IsArray())
+    throw_error(info.Env(), kernel, "argument " + std::to_string(i) + " must be an array of numbers");
+  Napi::Array arr = info[i].As<Napi::Array>();
+  std::vector<double> out(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); ++k) {
+    Napi::Value v = arr.Get(k);
+    if (!v.IsNumber()) throw_error(info.Env(), kernel, "argument " + std::to_string(i) + "[" + std::to_string(k) + "] must be a number");
+    out[k] = v.As<Napi::Number>().DoubleValue();
+  }
+  return out;
+}
+
 inline std::vector<int64_t> arg_int_array(const Napi::CallbackInfo& info, size_t i, const char* kernel) {
   if (i >= info.Length() || !info[i].IsArray())
     throw_error(info.Env(), kernel, "argument " + std::to_string(i) + " must be an array of integers");

@@ -17,7 +17,7 @@ export class InlineProducer implements BatchProducer {
   private readonly buffers: HostBatch;
 
   constructor(private readonly plan: LoaderPlan) {
-    this.buffers = slotViews(new ArrayBuffer(slotBytes(plan.batchSize)), plan.batchSize);
+    this.buffers = slotViews(new ArrayBuffer(slotBytes(plan.batchSize, plan.transformOn)), plan.batchSize, plan.transformOn);
   }
 
   async *batches<T>(epoch: number, take: (batch: HostBatch, size: number) => T): AsyncGenerator<T> {
@@ -25,7 +25,7 @@ export class InlineProducer implements BatchProducer {
     const order = epochOrder(plan.labels.length, plan.key, epoch, plan.shuffle);
     const count = batchesPerEpoch(order.length, plan.batchSize, plan.dropLast);
     for (let batch = 0; batch < count; batch++) {
-      const size = assembleBatch(plan, order, epoch, batch, this.buffers.images, this.buffers.labels);
+      const size = assembleBatch(plan, order, epoch, batch, this.buffers);
       yield take(this.buffers, size);
     }
   }

@@ -12,7 +12,7 @@ import { type FromWorker, type ToWorker, type WorkerSetup, slotBytes, slotViews 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
 /** Slots held here, ready to fill. */
-const free: ArrayBuffer[] = Array.from({ length: setup.slots }, () => new ArrayBuffer(slotBytes(setup.batchSize)));
+const free: ArrayBuffer[] = Array.from({ length: setup.slots }, () => new ArrayBuffer(slotBytes(setup.batchSize, setup.transformOn)));
 
 /** The epoch being produced; `run` is -1 when there is none. */
 let run = -1;
@@ -24,8 +24,7 @@ let numBatches = 0;
 function fillFreeSlots(): void {
   while (run >= 0 && nextBatch < numBatches && free.length > 0) {
     const slot = free.pop()!;
-    const view = slotViews(slot, setup.batchSize);
-    const size = assembleBatch(setup, order, epoch, nextBatch++, view.images, view.labels);
+    const size = assembleBatch(setup, order, epoch, nextBatch++, slotViews(slot, setup.batchSize, setup.transformOn));
     const message: FromWorker = { type: 'batch', run, slot, size };
     port.postMessage(message, [slot]);
   }

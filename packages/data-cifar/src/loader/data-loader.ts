@@ -1,5 +1,6 @@
-import { CudaUnavailableError, cuda, type Device, type Tensor, tensor } from '@largebatch/tensor';
+import { CudaUnavailableError, cropFlipNormalize, cuda, type Device, type Tensor, tensor, tidy } from '@largebatch/tensor';
 
+import { PADDING } from '../augment/crop-flip';
 import { checkNormalization, pixelTable, type Normalization } from '../augment/normalize';
 import { CifarArgumentError, CifarError } from '../errors';
 import { CHANNELS, HEIGHT, IMAGE_BYTES, WIDTH, type CifarDataset, checkDataset } from '../format/dataset';
@@ -7,7 +8,7 @@ import { seedKey } from '../random/philox';
 import { checkBoolean, checkInteger } from '../validate';
 import { batchesPerEpoch } from './assemble';
 import { type BatchProducer, InlineProducer } from './batch-producer';
-import type { HostBatch, LoaderPlan } from './protocol';
+import type { HostBatch, LoaderPlan, TransformOn } from './protocol';
 import { WorkerProducer } from './worker-producer';
 
 /** Options of {@link DataLoader}. */
@@ -27,8 +28,16 @@ export interface DataLoaderOptions {
    * ({@link CIFAR10_NORMALIZATION}); `false`: `x / 255`; or your own `{ mean, std }`.
    */
   normalize?: boolean | Normalization;
-  /** Device of the batch tensors (default `'cpu'`); batches are assembled on the host and copied there. */
+  /** Device of the batch tensors (default `'cpu'`). */
   device?: Device;
+  /**
+   * Where the crop, flip and normalisation run. `'worker'` (default): on the worker thread,
+   * whose float32 batch is copied to `device`. `'device'`: the worker only gathers the raw
+   * bytes and draws each image's crop and flip; `device` runs them as one fused kernel
+   * (`cropFlipNormalize`: on a GPU, a quarter of the bytes to copy and no per-pixel work on
+   * the host). The batches are the same bit for bit either way.
+   */
+  transformOn?: TransformOn;
   /** Batches prepared ahead by a worker thread (default 2); 0 makes each batch on the calling thread when asked. */
   prefetch?: number;
 }
@@ -73,6 +82,8 @@ export class DataLoader implements AsyncIterable<Batch> {
   readonly batchSize: number;
   readonly device: Device;
   private readonly plan: LoaderPlan;
+  /** The normalisation that the device applies when `transformOn` is 'device' (identity when off). */
+  private readonly normalization: Normalization;
   private readonly prefetch: number;
   private producer: BatchProducer | undefined;
   /** The epoch that the next plain iteration runs. */
@@ -94,13 +105,18 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.device = device;
     this.prefetch = checkInteger(fn, 'options.prefetch', options.prefetch ?? 2, 0, 64);
     const dropLast = checkBoolean(fn, 'options.dropLast', options.dropLast ?? false);
+    const transformOn = options.transformOn ?? 'worker';
+    if (transformOn !== 'worker' && transformOn !== 'device') throw new CifarArgumentError(fn, 'options.transformOn', "'worker' or 'device'", transformOn);
+    const normalization = checkNormalization(fn, 'options.normalize', options.normalize ?? true);
+    this.normalization = normalization ?? { mean: [0, 0, 0], std: [1, 1, 1] };
     this.plan = {
       images: dataset.images,
       labels: dataset.labels,
       batchSize: this.batchSize,
       augment: checkBoolean(fn, 'options.augment', options.augment ?? false),
       key: seedKey(seed),
-      table: pixelTable(checkNormalization(fn, 'options.normalize', options.normalize ?? true)),
+      table: pixelTable(normalization),
+      transformOn,
       shuffle: checkBoolean(fn, 'options.shuffle', options.shuffle ?? false),
       dropLast,
     };
@@ -138,14 +154,18 @@ export class DataLoader implements AsyncIterable<Batch> {
     }
   }
 
-  /** Copies a host batch into new tensors on the loader's device. */
+  /** Copies a host batch into new tensors on the loader's device, transforming its images there when they are raw. */
   private toTensors(host: HostBatch, size: number): Batch {
-    const images = tensor(host.images.subarray(0, size * IMAGE_BYTES), { shape: [size, CHANNELS, HEIGHT, WIDTH], device: this.device });
-    try {
-      return { images, labels: tensor(host.labels.subarray(0, size), { shape: [size], device: this.device }) };
-    } catch (err) {
-      images.dispose();
-      throw err;
-    }
+    const shape = [size, CHANNELS, HEIGHT, WIDTH];
+    const onDevice = <T extends Int32Array | Uint8Array | Float32Array>(values: T, count: number, s: number[]) =>
+      tensor(values.subarray(0, count), { shape: s, device: this.device });
+    return tidy(() => {
+      const labels = onDevice(host.labels, size, [size]);
+      if (host.kind === 'float') return { images: onDevice(host.images, size * IMAGE_BYTES, shape), labels };
+      const crop = (values: Int32Array) => onDevice(values, size, [size]);
+      const bytes = onDevice(host.images, size * IMAGE_BYTES, shape);
+      const images = cropFlipNormalize(bytes, crop(host.top), crop(host.left), crop(host.flip), { padding: PADDING, ...this.normalization });
+      return { images, labels };
+    });
   }
 }

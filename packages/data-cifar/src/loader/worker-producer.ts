@@ -4,7 +4,7 @@ import { CifarError } from '../errors';
 import { inSharedMemory } from '../format/dataset';
 import { batchesPerEpoch } from './assemble';
 import type { BatchProducer } from './batch-producer';
-import { type FromWorker, type HostBatch, type LoaderPlan, type ToWorker, slotViews } from './protocol';
+import { type FromWorker, type HostBatch, type LoaderPlan, type ToWorker, type TransformOn, slotViews } from './protocol';
 import { spawnBatchWorker } from './spawn-worker';
 
 /**
@@ -17,6 +17,7 @@ import { spawnBatchWorker } from './spawn-worker';
 export class WorkerProducer implements BatchProducer {
   private readonly worker: Worker;
   private readonly batchSize: number;
+  private readonly transformOn: TransformOn;
   private readonly numBatches: number;
   /** Runs (epoch iterations) started so far, and the one being iterated (-1: none); batches of any other go straight back. */
   private runs = 0;
@@ -27,6 +28,7 @@ export class WorkerProducer implements BatchProducer {
 
   constructor(plan: LoaderPlan, prefetch: number) {
     this.batchSize = plan.batchSize;
+    this.transformOn = plan.transformOn;
     this.numBatches = batchesPerEpoch(plan.labels.length, plan.batchSize, plan.dropLast);
     this.worker = spawnBatchWorker({ ...plan, images: inSharedMemory(plan.images), slots: prefetch });
     this.worker.unref();
@@ -54,7 +56,7 @@ export class WorkerProducer implements BatchProducer {
         if (message.type === 'error') throw new CifarError(`DataLoader: the batch worker failed in epoch ${epoch}: ${message.message}`);
         let value: T;
         try {
-          value = take(slotViews(message.slot, this.batchSize), message.size);
+          value = take(slotViews(message.slot, this.batchSize, this.transformOn), message.size);
         } finally {
           this.release(message.slot);
         }
