@@ -16,7 +16,7 @@ import { CliError, DivergenceError } from '../errors';
 import { writeCurves } from '../plot/curves';
 import { faultAt } from '../util/fault';
 import { type HistoryEntry, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { evaluate } from './evaluate';
+import { evaluate, transformSide } from './evaluate';
 import { buildModel } from './model';
 import { buildOptimizer } from './optimizer';
 import { type EpochMetrics, type Reporter, formatEpoch } from './reporter';
@@ -57,6 +57,7 @@ export async function train(config: TrainConfig, runDir: string, reporter: Repor
   }
   const trainLoader = new DataLoader(data.train, {
     batchSize: config.batchSize, shuffle: true, augment: config.augment, seed: config.seed, device: config.device,
+    transformOn: transformSide(config.device),
   });
   const lrAt = lrSchedule(config, trainLoader.length);
 
