@@ -57,7 +57,8 @@ export interface Batch {
  *   drawn from Philox4x32-10: the same on every run and machine, different every epoch.
  * - **Off the main thread.** A worker thread assembles, augments and normalises the next
  *   `prefetch` batches into shared memory while the caller trains, so loading does not stall
- *   training. One epoch at a time per loader; `close()` ends the worker (idle, it does not
+ *   training (with `transformOn: 'device'` it only assembles them, and the device augments
+ *   and normalises). One epoch at a time per loader; `close()` ends the worker (idle, it does not
  *   keep the process alive).
  * - **Ownership.** Each batch's tensors belong to the consumer: call `dispose()` on both when
  *   done, or the batch stays in memory.
