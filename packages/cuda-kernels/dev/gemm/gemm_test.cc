@@ -4,7 +4,9 @@
 // NaN in C when beta == 0 (which must not be read), and C's padding checked untouched.
 // Each shape runs through the public sgemm (the kernel LARGEBATCH_SGEMM_KERNEL selects)
 // with the default blocking, and through sgemm_with with tiny blocks so that small shapes
-// cross every mc / kc / nc block edge; with 1, 2 and 3 threads.
+// cross every mc / kc / nc block edge; with 1, 2 and 3 threads. sgemm_batched_columns: each
+// of A, B and C stored plain or as batched columns (planes of 1, 4, 5 and 16 values, NaN
+// between images), against dgemm on dense copies.
 // Run: `make test` (runs this once per LARGEBATCH_SGEMM_KERNEL value).
 #include <cmath>
 #include <cstdio>
@@ -82,6 +84,75 @@ bool check(const char* label, Gemm gemm, Shape s, bool ta, bool tb, float alpha,
   return true;
 }
 
+// A rows x cols matrix stored plain (ld = cols + 3) or as batched columns (images of
+// rows x plane values, 5 NaN floats apart), with random values and NaN everywhere else.
+struct Stored {
+  int64_t rows, cols, ld;
+  bool batched;
+  lb::BatchedColumns bc;
+  std::vector<float> data;
+  int64_t offset(int64_t r, int64_t c) const {
+    return batched ? c / bc.plane * bc.image + r * bc.plane + c % bc.plane : r * ld + c;
+  }
+  std::vector<double> dense() const {
+    std::vector<double> d(static_cast<size_t>(rows * cols));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) d[r * cols + c] = data[offset(r, c)];
+    return d;
+  }
+};
+
+Stored stored(int64_t rows, int64_t cols, bool batched, int64_t plane) {
+  Stored x{rows, cols, batched ? plane : cols + 3, batched, {plane, rows * plane + 5}, {}};
+  const int64_t size = batched ? (cols + plane - 1) / plane * x.bc.image : rows * x.ld;
+  x.data.assign(static_cast<size_t>(std::max<int64_t>(1, size)), kNaN);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) x.data[x.offset(r, c)] = u(rng);
+  return x;
+}
+
+// One sgemm_batched_columns case, which (bits 0, 1, 2 of `which`) of A, B, C batched.
+bool check_batched(const lb::SgemmMicroKernel& kern, const lb::SgemmBlocking& blk, Shape s, bool ta, bool tb,
+                   int which, int64_t plane, float alpha, float beta) {
+  const Stored a = stored(ta ? s.k : s.m, ta ? s.m : s.k, which & 1, plane);
+  const Stored b = stored(tb ? s.n : s.k, tb ? s.k : s.n, which & 2, plane);
+  Stored c = stored(s.m, s.n, which & 4, plane);
+  std::vector<double> ref = c.dense(), mag(ref.size());
+  for (size_t i = 0; i < ref.size(); ++i) mag[i] = std::fabs(beta * ref[i]);
+  std::vector<double> da = a.dense(), db = b.dense(), abs_a(da.size()), abs_b(db.size());
+  for (size_t i = 0; i < da.size(); ++i) abs_a[i] = std::fabs(da[i]);
+  for (size_t i = 0; i < db.size(); ++i) abs_b[i] = std::fabs(db[i]);
+  lb::dgemm(ta, tb, s.m, s.n, s.k, std::fabs(alpha), abs_a.data(), a.cols, abs_b.data(), b.cols, 1.0, mag.data(), s.n);
+  lb::dgemm(ta, tb, s.m, s.n, s.k, alpha, da.data(), a.cols, db.data(), b.cols, beta, ref.data(), s.n);
+  std::vector<bool> in_c(c.data.size(), false);
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = 0; j < s.n; ++j) {
+      in_c[c.offset(i, j)] = true;
+      if (beta == 0.0f) c.data[c.offset(i, j)] = kNaN;  // must be overwritten unread
+    }
+  lb::sgemm_batched_columns(kern, blk, ta, tb, s.m, s.n, s.k, alpha, a.data.data(), a.ld, a.batched ? &a.bc : nullptr,
+                            b.data.data(), b.ld, b.batched ? &b.bc : nullptr, beta, c.data.data(), c.ld,
+                            c.batched ? &c.bc : nullptr);
+  const double tol = 2 * std::sqrt(s.k + 1.0) * std::numeric_limits<float>::epsilon();
+  for (size_t e = 0; e < c.data.size(); ++e)
+    if (!in_c[e] && !std::isnan(c.data[e])) {
+      std::printf("FAIL batched: wrote outside C at %zu\n", e);
+      return false;
+    }
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = 0; j < s.n; ++j) {
+      const double got = c.data[c.offset(i, j)], want = ref[i * s.n + j];
+      if (!(std::fabs(got - want) <= tol * mag[i * s.n + j] + 1e-30)) {
+        std::printf("FAIL batched m=%lld n=%lld k=%lld ta=%d tb=%d which=%d plane=%lld alpha=%g beta=%g threads=%d: C[%lld,%lld] = %.9g, want %.9g\n",
+                    (long long)s.m, (long long)s.n, (long long)s.k, ta, tb, which, (long long)plane, alpha, beta,
+                    lb::num_threads(), (long long)i, (long long)j, got, want);
+        return false;
+      }
+    }
+  return true;
+}
+
 std::vector<Shape> shapes(const lb::SgemmMicroKernel& kern) {
   std::vector<Shape> out = {{1, 1, 1}, {1, 1, 17}, {1, 37, 1}, {29, 1, 5}, {2, 3, 4},   {7, 13, 17},
                             {13, 31, 29}, {31, 7, 61}, {1, 300, 200}, {300, 1, 200}, {61, 67, 0}, {97, 257, 131},
@@ -122,6 +193,20 @@ int main() {
             cases += 2;
             if (failures > 10) return 1;
           }
+  }
+  const Shape batched_shapes[] = {{13, 37, 29}, {2, 40, 17}, {70, 100, 45}, {1, 1, 1}, {8, 64, 0}};
+  for (int threads : {1, 2, 3}) {
+    lb::set_num_threads(threads);
+    for (const Shape& s : batched_shapes)
+      for (int64_t plane : {1, 4, 5, 16})
+        for (int t = 0; t < 4; ++t)
+          for (int which = 1; which < 8; ++which)
+            for (const lb::SgemmBlocking& blk : {lb::sgemm_default_blocking(), tiny}) {
+              failures += !check_batched(kern, blk, s, t & 1, t & 2, which, plane, 1.0f, 0.0f);
+              failures += !check_batched(kern, blk, s, t & 1, t & 2, which, plane, 0.7f, -0.5f);
+              cases += 2;
+              if (failures > 10) return 1;
+            }
   }
   std::printf("%s: %d cases, %d failures\n", kern.name, cases, failures);
   return failures == 0 ? 0 : 1;

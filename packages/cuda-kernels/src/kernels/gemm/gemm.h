@@ -17,6 +17,21 @@ void sgemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
                 const int64_t* a_rows, int64_t lda, const float* b, const int64_t* b_rows, int64_t ldb, float beta,
                 float* c, int64_t ldc);
 
+// The columns of a batch of NCHW images as one [channels, N*H*W] matrix: column j lies in
+// image j / plane at offset j % plane, images `image` floats apart; rows (channels) are
+// ld = plane apart as usual. A 1x1 stride-1 convolution is then one GEMM over the tensors
+// in place: Y [K, N*HW] = W [K, C] X [C, N*HW], with no gathering of the batch.
+struct BatchedColumns {
+  int64_t plane, image;
+};
+
+// sgemm where the columns of the stored A, B or C (before any transposition) may be
+// batched columns, given by a_cols, b_cols, c_cols (null: plain row-major).
+void sgemm_batched_columns(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                           int64_t lda, const BatchedColumns* a_cols, const float* b, int64_t ldb,
+                           const BatchedColumns* b_cols, float beta, float* c, int64_t ldc,
+                           const BatchedColumns* c_cols);
+
 // Float64 GEMM for reference checks: plain loops, double accumulation.
 void dgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,
            const double* b, int64_t ldb, double beta, double* c, int64_t ldc);

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -37,51 +38,69 @@ int64_t even_block(int64_t n, int64_t most, int64_t unit) {
 }
 
 // One axis of a matrix: index i lies at offset i * stride, or at table[i] when there is a
-// table (the rows of a convolution's implicit im2col: shifted windows of an image).
+// table (the rows of a convolution's implicit im2col: shifted windows of an image), or,
+// with runs, in contiguous runs of `run` indices, run r at r * stride, counting from index
+// `first` (the columns of a batch of NCHW images as one matrix: a run is an image's plane).
 struct Axis {
   int64_t stride;
-  const int64_t* table;
-  int64_t offset(int64_t i) const { return table ? table[i] : i * stride; }
-  bool unit() const { return !table && stride == 1; }
+  const int64_t* table = nullptr;
+  int64_t run = 0, first = 0;
+  int64_t offset(int64_t i) const {
+    if (table) return table[i];
+    if (run) return (first + i) / run * stride + (first + i) % run;
+    return i * stride;
+  }
+  bool unit() const { return !table && !run && stride == 1; }
+  // How many indices from i on lie at unit steps.
+  int64_t contiguous(int64_t i) const {
+    if (run) return run - (first + i) % run;
+    return unit() ? INT64_MAX : 1;
+  }
+  // Moves the origin to index i0; returns how far the data pointer moves.
+  int64_t shift(int64_t i0) {
+    if (table) table += i0;
+    else if (run) first += i0;
+    else return i0 * stride;
+    return 0;
+  }
 };
 
-// A read-only matrix: element (r, c) at data[row.offset(r) + col.offset(c)].
-struct View {
-  const float* data;
+// A matrix: element (r, c) at data[row.offset(r) + col.offset(c)]. P is const float* for
+// the operands, float* for C.
+template <typename P>
+struct Matrix {
+  P data;
   Axis row, col;
-  const float* at(int64_t r, int64_t c) const { return data + row.offset(r) + col.offset(c); }
-  // The view from (r0, c0) on: a strided axis moves data, a table moves along the table.
-  View from(int64_t r0, int64_t c0) const {
-    View v = *this;
-    if (row.table) v.row.table += r0; else v.data += r0 * row.stride;
-    if (col.table) v.col.table += c0; else v.data += c0 * col.stride;
+  P at(int64_t r, int64_t c) const { return data + row.offset(r) + col.offset(c); }
+  Matrix from(int64_t r0, int64_t c0) const {
+    Matrix v = *this;
+    v.data += v.row.shift(r0);
+    v.data += v.col.shift(c0);
     return v;
   }
 };
+using View = Matrix<const float*>;
 
 struct Problem {
   int64_t m, n, k;
   float alpha;
   View a, b;  // op(A) is m x k, op(B) is k x n
   float beta;
-  float* c;
-  int64_t ldc;
+  Matrix<float*> c;  // rows strided (the micro-kernels' ldc), columns any axis
 };
 
 #if defined(__x86_64__)
-// dst[p * w + x] = src[x][p] for x < 4, p < 16, in SSE 4 x 4 transposes (SSE is part of
-// x86-64): 4x faster than element by element, which made packing op(A) cost as much as
-// the multiply when op(B) is narrow.
-void transpose_4x16(const float* const src[4], float* dst, int w) {
-  for (int p = 0; p < 16; p += 4) {
-    __m128 r0 = _mm_loadu_ps(src[0] + p), r1 = _mm_loadu_ps(src[1] + p);
-    __m128 r2 = _mm_loadu_ps(src[2] + p), r3 = _mm_loadu_ps(src[3] + p);
-    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-    _mm_storeu_ps(dst + p * w, r0);
-    _mm_storeu_ps(dst + (p + 1) * w, r1);
-    _mm_storeu_ps(dst + (p + 2) * w, r2);
-    _mm_storeu_ps(dst + (p + 3) * w, r3);
-  }
+// dst[p * w + x] = src[x][off + p] for x < 4, p < 4, in one SSE 4 x 4 transpose (SSE is
+// part of x86-64): 4x faster than element by element, which made packing op(A) cost as
+// much as the multiply when op(B) is narrow.
+void transpose_4x4(const float* const src[4], int64_t off, float* dst, int w) {
+  __m128 r0 = _mm_loadu_ps(src[0] + off), r1 = _mm_loadu_ps(src[1] + off);
+  __m128 r2 = _mm_loadu_ps(src[2] + off), r3 = _mm_loadu_ps(src[3] + off);
+  _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+  _mm_storeu_ps(dst, r0);
+  _mm_storeu_ps(dst + w, r1);
+  _mm_storeu_ps(dst + 2 * w, r2);
+  _mm_storeu_ps(dst + 3 * w, r3);
 }
 #endif
 
@@ -89,6 +108,17 @@ void transpose_4x16(const float* const src[4], float* dst, int w) {
 template <int W>
 void deal_row(const float* s, int64_t panels, int64_t stride, float* d) {
   for (int64_t q = 0; q < panels; ++q, s += W, d += stride) std::memcpy(d, s, W * sizeof(float));
+}
+
+// Copies n floats, at constant size for the lengths packing meets most (a micro-kernel's
+// width, an image plane of 2x2 or 4x4 values).
+void copy_short(const float* s, int64_t n, float* d) {
+  switch (n) {
+    case 4: std::memcpy(d, s, 4 * sizeof(float)); break;
+    case 8: std::memcpy(d, s, 8 * sizeof(float)); break;
+    case 16: std::memcpy(d, s, 16 * sizeof(float)); break;
+    default: std::copy(s, s + n, d);
+  }
 }
 
 // Packs the k x width matrix X (element (p, x) at src[ap.offset(p) + ax.offset(x)]) into
@@ -120,24 +150,59 @@ void pack_panels(const float* src, Axis ap, Axis ax, int64_t k, int64_t width, i
     }
     return;
   }
+  if (ax.run) {
+    // Runs (image planes): each k step's values come in pieces, contiguous in the source
+    // and inside one panel, at the same offsets for every k step: found once. A piece at a
+    // time over all k steps: an image's channels lie one after another, so this reads
+    // whole blocks of memory in order, where k step by k step jumped between images.
+    struct Piece {
+      int64_t src, dst, len;
+    };
+    std::vector<Piece> pieces;
+    for (int64_t x = 0; x < width;) {
+      const int64_t len = std::min({ax.contiguous(x), width - x, w - x % w});
+      pieces.push_back({ax.offset(x), x / w * panel + x % w, len});
+      x += len;
+    }
+    for (const Piece& pc : pieces)
+      for (int64_t p = 0; p < k; ++p) copy_short(src + ap.offset(p) + pc.src, pc.len, dst + p * w + pc.dst);
+    if (const int64_t tail = width % w)
+      for (int64_t p = 0; p < k; ++p) {
+        float* d = dst + width / w * panel + p * w;
+        std::fill(d + tail, d + w, 0.0f);
+      }
+    return;
+  }
   // Transpose: read each x along k (contiguous when sp == 1) and write strided, 16 k steps
-  // at a time so that the destination lines being written stay in L1.
+  // at a time so that the destination lines being written stay in L1. The k steps' source
+  // offsets are found once (with runs each is a division), and whether each group of 4
+  // is contiguous (always for a unit axis, inside an image's plane for runs), for SSE
+  // transposes.
+  std::vector<int64_t> off(static_cast<size_t>(k));
+  std::vector<bool> fours(static_cast<size_t>(ceil_div(k, 4)));
+  for (int64_t p = 0; p < k; ++p) off[p] = ap.offset(p);
+  for (int64_t p = 0; p + 4 <= k; p += 4) fours[p / 4] = ap.contiguous(p) >= 4;
   for (int64_t x0 = 0; x0 < width; x0 += w, dst += panel) {
     const int cols = static_cast<int>(std::min<int64_t>(w, width - x0));
     for (int64_t p0 = 0; p0 < k; p0 += 16) {
       const int64_t p1 = std::min<int64_t>(k, p0 + 16);
-      int x = 0;
+      for (int64_t pg = p0; pg < p1; pg += 4) {
+        const int len = static_cast<int>(std::min<int64_t>(4, p1 - pg));
+        const int64_t* o = off.data() + pg;
+        float* d = dst + pg * w;
+        int x = 0;
 #if defined(__x86_64__)
-      if (ap.unit() && p1 - p0 == 16)
-        for (; x + 4 <= cols; x += 4) {
-          const float* rows[4];
-          for (int i = 0; i < 4; ++i) rows[i] = src + ax.offset(x0 + x + i) + p0;
-          transpose_4x16(rows, dst + p0 * w + x, w);
-        }
+        if (len == 4 && fours[pg / 4])
+          for (; x + 4 <= cols; x += 4) {
+            const float* rows[4];
+            for (int i = 0; i < 4; ++i) rows[i] = src + ax.offset(x0 + x + i);
+            transpose_4x4(rows, o[0], d + x, w);
+          }
 #endif
-      for (; x < cols; ++x) {
-        const float* s_x = src + ax.offset(x0 + x);
-        for (int64_t p = p0; p < p1; ++p) dst[p * w + x] = s_x[ap.offset(p)];
+        for (; x < cols; ++x) {
+          const float* s_x = src + ax.offset(x0 + x);
+          for (int i = 0; i < len; ++i) d[i * w + x] = s_x[o[i]];
+        }
       }
     }
     for (int64_t p = 0; p < k && cols < w; ++p) std::fill(dst + p * w + cols, dst + p * w + w, 0.0f);
@@ -174,6 +239,36 @@ thread_local std::vector<int64_t> tl_b_offsets;
 // channels (dev/conv).
 constexpr int64_t kDirectRows = 32;
 
+// C[i, j0 .. j0 + w) = alpha * acc + beta * C[i, ...], C not read when beta == 0.
+void store_row(float* c, const float* acc, int64_t w, float alpha, float beta) {
+  for (int64_t j = 0; j < w; ++j) c[j] = beta == 0.0f ? alpha * acc[j] : alpha * acc[j] + beta * c[j];
+}
+
+// The largest micro-kernel tile, MR x NR floats (AVX-512: 8 x 32).
+constexpr int kMaxTile = 16 * 32;
+
+// Computes the tile of C at rows [i, i + rows), columns [j, j + cols) through
+// tile(c, ldc, alpha, beta): in place where those columns are contiguous in C, else into a
+// local tile that is then scattered piece by piece (columns in runs of image planes
+// narrower than the tile: 2x2 planes give pieces of 4).
+template <typename TileFn>
+void write_tile(const Matrix<float*>& c, int64_t i, int64_t j, int rows, int cols, int nr, float alpha, float beta,
+                const TileFn& tile) {
+  float* c_row = c.data + c.row.offset(i);
+  if (c.col.contiguous(j) >= cols) {
+    tile(c_row + c.col.offset(j), c.row.stride, alpha, beta);
+    return;
+  }
+  alignas(64) float t[kMaxTile];
+  tile(t, nr, 1.0f, 0.0f);
+  for (int x = 0; x < cols;) {
+    const int len = static_cast<int>(std::min<int64_t>(c.col.contiguous(j + x), cols - x));
+    float* dst = c_row + c.col.offset(j + x);
+    for (int r = 0; r < rows; ++r) store_row(dst + r * c.row.stride, t + r * nr + x, len, alpha, beta);
+    x += len;
+  }
+}
+
 // One thread's share: the whole blocked loop nest over a rectangle of C. op(A) blocks are
 // packed once each (mc is large: they sit in L3) and op(B) blocks once per op(A) block,
 // except for few rows of C: op(B)'s full-width panels are then read in place and only a
@@ -182,6 +277,7 @@ void sgemm_blocked(const SgemmMicroKernel& kern, const SgemmBlocking& blk, const
   const int mr = kern.mr, nr = kern.nr;
   const int64_t nc = even_block(g.n, blk.nc, nr), kc = even_block(g.k, blk.kc, 1), mc = even_block(g.m, blk.mc, mr);
   const bool direct = g.m <= kDirectRows && g.b.col.unit();
+  if (mr * nr > kMaxTile) throw std::logic_error("sgemm: micro-kernel tile larger than kMaxTile");
   float* pa = tl_pack_a.get(mc * kc);
   float* pb = tl_pack_b.get(nc * kc);
   std::vector<int64_t>& b_off = tl_b_offsets;
@@ -205,12 +301,17 @@ void sgemm_blocked(const SgemmMicroKernel& kern, const SgemmBlocking& blk, const
         pack_panels(rest.data, rest.row, rest.col, kb, nb - in_place, nr, pb);
         for (int64_t ir = 0; ir < mb; ir += mr) {
           const int rows = static_cast<int>(std::min<int64_t>(mr, mb - ir));
-          float* c_row = g.c + (ic + ir) * g.ldc + jc;
+          const float* a_panel = pa + ir * kb;
           for (int64_t jr = 0; jr < in_place; jr += nr)
-            kern.tile_direct(kb, pa + ir * kb, b.data + jr, b_off.data(), c_row + jr, g.ldc, rows, g.alpha, beta);
+            write_tile(g.c, ic + ir, jc + jr, rows, nr, nr, g.alpha, beta, [&](float* c, int64_t ldc, float al, float be) {
+              kern.tile_direct(kb, a_panel, b.data + jr, b_off.data(), c, ldc, rows, al, be);
+            });
           for (int64_t jr = in_place; jr < nb; jr += nr) {
             const int cols = static_cast<int>(std::min<int64_t>(nr, nb - jr));
-            kern.tile(kb, pa + ir * kb, pb + (jr - in_place) * kb, c_row + jr, g.ldc, rows, cols, g.alpha, beta);
+            const float* b_panel = pb + (jr - in_place) * kb;
+            write_tile(g.c, ic + ir, jc + jr, rows, cols, nr, g.alpha, beta, [&](float* c, int64_t ldc, float al, float be) {
+              kern.tile(kb, a_panel, b_panel, c, ldc, rows, cols, al, be);
+            });
           }
         }
       }
@@ -220,15 +321,11 @@ void sgemm_blocked(const SgemmMicroKernel& kern, const SgemmBlocking& blk, const
 
 // C = beta * C, for k == 0 or alpha == 0 (beta == 0 writes zeros without reading C).
 void scale_c(const Problem& g) {
-  for (int64_t i = 0; i < g.m; ++i) {
-    float* ci = g.c + i * g.ldc;
-    for (int64_t j = 0; j < g.n; ++j) ci[j] = g.beta == 0.0f ? 0.0f : g.beta * ci[j];
-  }
-}
-
-// C[i, j0 .. j0 + w) = alpha * acc + beta * C[i, ...], C not read when beta == 0.
-void store_row(float* c, const float* acc, int64_t w, float alpha, float beta) {
-  for (int64_t j = 0; j < w; ++j) c[j] = beta == 0.0f ? alpha * acc[j] : alpha * acc[j] + beta * c[j];
+  for (int64_t i = 0; i < g.m; ++i)
+    for (int64_t j = 0; j < g.n; ++j) {
+      float* cij = g.c.at(i, j);
+      *cij = g.beta == 0.0f ? 0.0f : g.beta * *cij;
+    }
 }
 
 // Few rows of C (m < kFewRows): each op(B) element serves at most m rows, so packing op(B)
@@ -238,6 +335,10 @@ void store_row(float* c, const float* acc, int64_t w, float alpha, float beta) {
 constexpr int64_t kFewRows = 4;
 // Columns of C accumulated at a time: long runs of each op(B) row stream best from memory.
 constexpr int64_t kFewRowsCols = 8192;
+
+// few_rows reads op(B) along contiguous rows or columns and writes contiguous rows of C;
+// other layouts (batched columns) take the blocked path, which handles any axes.
+bool few_rows_apply(const Problem& g) { return g.c.col.unit() && (g.b.col.unit() || g.b.row.unit()); }
 
 // y += a * x over n floats. Out of line on purpose: inlined into few_rows, GCC 12 spills
 // the loop bound and the loop ran at 60 % of this speed (dev/gemm/README.md).
@@ -266,7 +367,7 @@ void few_rows(const Problem& g, int64_t j0, int64_t j1) {
         const float* bp = g.b.at(p, jb);
         for (int64_t i = 0; i < g.m; ++i) axpy(*g.a.at(i, p), bp, acc + i * kFewRowsCols, w);
       }
-      for (int64_t i = 0; i < g.m; ++i) store_row(g.c + i * g.ldc + jb, acc + i * kFewRowsCols, w, g.alpha, g.beta);
+      for (int64_t i = 0; i < g.m; ++i) store_row(g.c.at(i, jb), acc + i * kFewRowsCols, w, g.alpha, g.beta);
     }
   } else {
     float* a_rows = tl_pack_a.get(g.m * g.k);  // op(A)'s rows made contiguous
@@ -275,7 +376,7 @@ void few_rows(const Problem& g, int64_t j0, int64_t j1) {
       const float* bj = g.b.at(0, j);
       for (int64_t i = 0; i < g.m; ++i) {
         const float acc = dot(a_rows + i * g.k, bj, g.k);
-        store_row(g.c + i * g.ldc + j, &acc, 1, g.alpha, g.beta);
+        store_row(g.c.at(i, j), &acc, 1, g.alpha, g.beta);
       }
     }
   }
@@ -300,7 +401,7 @@ void split_grid(const SgemmMicroKernel& kern, const Problem& g, int threads, int
 
 void sgemm_parallel(const SgemmMicroKernel& kern, const SgemmBlocking& blk, const Problem& g) {
   const int64_t macs = g.m * g.n * g.k;
-  if (g.m < kFewRows) {
+  if (g.m < kFewRows && few_rows_apply(g)) {
     const int64_t grain = std::max<int64_t>(16, kMinMacsPerThread / (g.m * g.k));
     parallel_for(g.n, grain, [&](int64_t j0, int64_t j1) { few_rows(g, j0, j1); });
     return;
@@ -321,7 +422,7 @@ void sgemm_parallel(const SgemmMicroKernel& kern, const SgemmBlocking& blk, cons
     part.n = std::min(cols_each, g.n - j0);
     part.a = g.a.from(i0, 0);
     part.b = g.b.from(0, j0);
-    part.c = g.c + i0 * g.ldc + j0;
+    part.c = g.c.from(i0, j0);
     sgemm_blocked(kern, blk, part);
   });
 }
@@ -376,16 +477,23 @@ SgemmBlocking sgemm_default_blocking() { return {1024, 384, 384}; }
 
 namespace {
 
+// The axis of a stored matrix's columns: unit steps, or batched columns.
+Axis columns_of(const BatchedColumns* bc) {
+  if (!bc) return Axis{1};
+  if (bc->plane == 1) return Axis{bc->image};  // a column per image: plain strides
+  return Axis{bc->image, nullptr, bc->plane};
+}
+
 // The view of op(X) for X with leading dimension ld, or with its rows at rows[r] when given.
-View view_of(bool trans, const float* x, const int64_t* rows, int64_t ld) {
-  if (trans) return View{x, Axis{1, nullptr}, Axis{ld, rows}};
-  return View{x, Axis{ld, rows}, Axis{1, nullptr}};
+View view_of(bool trans, const float* x, const int64_t* rows, int64_t ld, Axis cols = Axis{1}) {
+  if (trans) return View{x, cols, Axis{ld, rows}};
+  return View{x, Axis{ld, rows}, cols};
 }
 
 void sgemm_views(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, int64_t m, int64_t n, int64_t k,
-                 float alpha, const View& va, const View& vb, float beta, float* c, int64_t ldc) {
+                 float alpha, const View& va, const View& vb, float beta, const Matrix<float*>& c) {
   if (m <= 0 || n <= 0) return;
-  const Problem g{m, n, k, alpha, va, vb, beta, c, ldc};
+  const Problem g{m, n, k, alpha, va, vb, beta, c};
   if (k <= 0 || alpha == 0.0f) {
     scale_c(g);
     return;
@@ -393,13 +501,15 @@ void sgemm_views(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, 
   sgemm_parallel(kernel, blocking, g);
 }
 
+Matrix<float*> plain_c(float* c, int64_t ldc) { return {c, Axis{ldc}, Axis{1}}; }
+
 }  // namespace
 
 void sgemm_with(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b, int64_t m,
                 int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                 float* c, int64_t ldc) {
   sgemm_views(kernel, blocking, m, n, k, alpha, view_of(trans_a, a, nullptr, lda), view_of(trans_b, b, nullptr, ldb),
-              beta, c, ldc);
+              beta, plain_c(c, ldc));
 }
 
 void sgemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
@@ -407,7 +517,23 @@ void sgemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
                 float* c, int64_t ldc) {
   sgemm_views(sgemm_selected_kernel(), sgemm_default_blocking(), m, n, k, alpha,
               view_of(trans_a, a, a_rows, lda), view_of(trans_b, b, b_rows, ldb),
-              beta, c, ldc);
+              beta, plain_c(c, ldc));
+}
+
+void sgemm_batched_columns(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b,
+                           int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                           const BatchedColumns* a_cols, const float* b, int64_t ldb, const BatchedColumns* b_cols,
+                           float beta, float* c, int64_t ldc, const BatchedColumns* c_cols) {
+  sgemm_views(kernel, blocking, m, n, k, alpha, view_of(trans_a, a, nullptr, lda, columns_of(a_cols)),
+              view_of(trans_b, b, nullptr, ldb, columns_of(b_cols)), beta, Matrix<float*>{c, Axis{ldc}, columns_of(c_cols)});
+}
+
+void sgemm_batched_columns(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                           int64_t lda, const BatchedColumns* a_cols, const float* b, int64_t ldb,
+                           const BatchedColumns* b_cols, float beta, float* c, int64_t ldc,
+                           const BatchedColumns* c_cols) {
+  sgemm_batched_columns(sgemm_selected_kernel(), sgemm_default_blocking(), trans_a, trans_b, m, n, k, alpha, a, lda,
+                        a_cols, b, ldb, b_cols, beta, c, ldc, c_cols);
 }
 
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,

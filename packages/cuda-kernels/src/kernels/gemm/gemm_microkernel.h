@@ -50,4 +50,11 @@ void sgemm_with(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, b
                 int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                 float* c, int64_t ldc);
 
+// sgemm_batched_columns (gemm.h) with an explicit micro-kernel and blocking.
+struct BatchedColumns;
+void sgemm_batched_columns(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b,
+                           int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                           const BatchedColumns* a_cols, const float* b, int64_t ldb, const BatchedColumns* b_cols,
+                           float beta, float* c, int64_t ldc, const BatchedColumns* c_cols);
+
 }  // namespace lb
