@@ -66,6 +66,21 @@ export interface NativeAddon {
   cudaInfo(): { built: boolean; available: boolean; emulated: boolean; deviceCount: number; reason: string };
   /** Waits for the CUDA device's stream. */
   cudaSync(): void;
+  /**
+   * CUDA memory taken through `alloc` and kernels' scratch (not conv2d's split-K partial
+   * sums, which it takes from the pool itself), as requested, counted when the host issues
+   * each allocation and free: bytes in use now, and the most in use at once since start-up
+   * or the last `cudaResetPeakMemory()`. Zeros without CUDA.
+   */
+  cudaMemoryStats(): { inUseBytes: number; peakBytes: number };
+  /** Starts a new peak for `cudaMemoryStats()` from the bytes in use now. */
+  cudaResetPeakMemory(): void;
+  /**
+   * Waits for the stream, then hands the device pool's cached free memory back to the
+   * device (for another process on the same GPU), as `torch.cuda.empty_cache()`. The
+   * emulated device caches nothing.
+   */
+  cudaEmptyCache(): void;
 
   unary(
     op: number, inType: number, outType: number, shape: readonly number[],

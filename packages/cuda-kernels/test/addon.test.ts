@@ -73,6 +73,7 @@ describe('the native addon', () => {
       expect(info.reason).toMatch(info.built ? /CUDA runtime error|no CUDA device/ : /built without CUDA/);
       expect(() => native.alloc(DeviceCode.cuda, 16)).toThrow(/kernel 'alloc': (CUDA is unavailable|built without CUDA)/);
       expect(() => native.cudaSync()).toThrow(/cudaSync/);
+      expect(native.cudaMemoryStats()).toEqual({ inUseBytes: 0, peakBytes: 0 });
     }
   });
 });

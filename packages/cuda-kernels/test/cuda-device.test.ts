@@ -34,6 +34,23 @@ describe.runIf(native.cudaInfo().available)('the CUDA device', () => {
     [a, out, onCpu].forEach((h) => native.free(h));
   });
 
+  it('counts the device bytes in use and their peak, with the peak reset to what is in use; empties the cache', () => {
+    const before = native.cudaMemoryStats();
+    const a = native.alloc(DeviceCode.cuda, 1000);
+    const b = native.alloc(DeviceCode.cuda, 0); // the pool is asked for 1 byte
+    expect(native.cudaMemoryStats().inUseBytes).toBe(before.inUseBytes + 1001);
+    native.free(a);
+    expect(native.cudaMemoryStats()).toEqual({ inUseBytes: before.inUseBytes + 1, peakBytes: Math.max(before.peakBytes, before.inUseBytes + 1001) });
+    native.cudaResetPeakMemory();
+    expect(native.cudaMemoryStats()).toEqual({ inUseBytes: before.inUseBytes + 1, peakBytes: before.inUseBytes + 1 });
+    // A failed allocation counts nothing.
+    expect(() => native.alloc(DeviceCode.cuda, 2 ** 52)).toThrow(/out of memory/);
+    native.free(b);
+    expect(native.cudaMemoryStats()).toEqual({ inUseBytes: before.inUseBytes, peakBytes: before.inUseBytes + 1 });
+    native.cudaEmptyCache(); // waits for the stream; what is in use is not handed back
+    expect(native.cudaMemoryStats().inUseBytes).toBe(before.inUseBytes);
+  });
+
   it('a failed CUDA call is a JS error naming the call and the CUDA error, and the next kernel is not blamed', () => {
     expect(() => native.alloc(DeviceCode.cuda, 2 ** 52)).toThrow(/largebatch kernel 'alloc': cudaMallocAsync.* failed: cudaErrorMemoryAllocation: out of memory/);
     const a = native.alloc(DeviceCode.cuda, 8);

@@ -93,5 +93,9 @@ describe('creation and read-back', () => {
     expect(cuda.reason()).toMatch(cuda.isBuilt() ? /CUDA runtime error|no CUDA device/ : /built without CUDA/);
     expect(() => zeros([2], { device: 'cuda' })).toThrow(CudaUnavailableError);
     tidy(() => expect(() => ones([2]).to('cuda')).toThrow(/CUDA is unavailable: /));
+    expect(() => cuda.synchronize()).toThrow(CudaUnavailableError);
+    expect(cuda.memoryStats()).toEqual({ inUse: 0, peak: 0 });
+    expect(() => cuda.resetPeakMemory()).not.toThrow();
+    expect(() => cuda.emptyCache()).not.toThrow();
   });
 });

@@ -60,6 +60,32 @@ describe.runIf(cuda.isAvailable())('device cuda', () => {
     expect(memory()).toEqual(before);
   });
 
+  it('cuda.memoryStats() counts device bytes in use and their peak; resetPeakMemory() restarts the peak; emptyCache() keeps what is in use', () => {
+    cuda.synchronize();
+    const before = cuda.memoryStats();
+    expect(before.peak).toBeGreaterThanOrEqual(before.inUse);
+    const a = zeros([1000], { device: 'cuda' });
+    const b = zeros([10, 50], { device: 'cuda', dtype: 'float64' });
+    expect(cuda.memoryStats().inUse).toBe(before.inUse + 4000 + 4000);
+    a.dispose();
+    expect(cuda.memoryStats().inUse).toBe(before.inUse + 4000);
+    expect(cuda.memoryStats().peak).toBeGreaterThanOrEqual(before.inUse + 8000);
+    cuda.resetPeakMemory();
+    expect(cuda.memoryStats()).toEqual({ inUse: before.inUse + 4000, peak: before.inUse + 4000 });
+    // An op's temporaries raise the peak, and are gone after it.
+    tidy(() => b.add(1).mul(2).sum().item());
+    expect(cuda.memoryStats().inUse).toBe(before.inUse + 4000);
+    expect(cuda.memoryStats().peak).toBeGreaterThan(before.inUse + 4000);
+    b.dispose();
+    expect(cuda.memoryStats().inUse).toBe(before.inUse);
+    // Only cached free memory goes back to the device: what is in use stays, and stays valid.
+    const c = tensor([1, 2, 3], { device: 'cuda' });
+    cuda.emptyCache();
+    expect(cuda.memoryStats().inUse).toBe(before.inUse + 12);
+    expect(c.toArray()).toEqual([1, 2, 3]);
+    c.dispose();
+  });
+
   it('an op on tensors of two devices fails with a DeviceError naming both arguments', () => {
     tidy(() => {
       const a = randn([2, 3], { device: 'cuda' });

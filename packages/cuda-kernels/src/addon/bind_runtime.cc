@@ -1,4 +1,4 @@
-// Bindings for the runtime: thread pool size, CPU features, CUDA status.
+// Bindings for the runtime: thread pool size, CPU features, CUDA status and memory.
 #include <napi.h>
 
 #include "../core/thread_pool.h"
@@ -47,6 +47,25 @@ Napi::Value CudaSync(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value CudaMemoryStatsExport(const Napi::CallbackInfo& info) {
+  const CudaMemoryStats stats = cuda_memory_stats();
+  Napi::Object o = Napi::Object::New(info.Env());
+  // Doubles hold byte counts exactly up to 2^53.
+  o.Set("inUseBytes", static_cast<double>(stats.in_use_bytes));
+  o.Set("peakBytes", static_cast<double>(stats.peak_bytes));
+  return o;
+}
+
+Napi::Value CudaResetPeakMemory(const Napi::CallbackInfo& info) {
+  cuda_reset_peak_memory();
+  return info.Env().Undefined();
+}
+
+Napi::Value CudaEmptyCache(const Napi::CallbackInfo& info) {
+  throw_if_failed(info.Env(), "cudaEmptyCache", cuda_empty_cache());
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_runtime(Napi::Env env, Napi::Object exports) {
@@ -55,6 +74,9 @@ void register_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
   exports.Set("cudaInfo", Napi::Function::New(env, CudaInfoExport, "cudaInfo"));
   exports.Set("cudaSync", Napi::Function::New(env, CudaSync, "cudaSync"));
+  exports.Set("cudaMemoryStats", Napi::Function::New(env, CudaMemoryStatsExport, "cudaMemoryStats"));
+  exports.Set("cudaResetPeakMemory", Napi::Function::New(env, CudaResetPeakMemory, "cudaResetPeakMemory"));
+  exports.Set("cudaEmptyCache", Napi::Function::New(env, CudaEmptyCache, "cudaEmptyCache"));
 }
 
 }  // namespace lb

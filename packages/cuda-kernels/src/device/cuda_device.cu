@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "../cuda_emu/cuda.h"
 #include "cuda_device.h"
@@ -58,6 +59,13 @@ Status keep_pool_memory() {
 }
 
 Status pinned_alloc(size_t bytes, void** out) { return LB_CUDA(cudaMallocHost(out, bytes)); }
+
+// Only memory whose frees the device has completed is released: call after a synchronize.
+Status trim_pool() {
+  cudaMemPool_t pool;
+  LB_RETURN_IF_FAILED(LB_CUDA(cudaDeviceGetDefaultMemPool(&pool, 0)));
+  return LB_CUDA(cudaMemPoolTrimTo(pool, 0));
+}
 #else
 CudaInfo query_device() {
   CudaInfo i;
@@ -73,6 +81,9 @@ CudaInfo query_device() {
 // The emulation allocates each buffer against guard pages and frees it at once, which is
 // what finds out-of-bounds accesses; it has no pool to configure.
 Status keep_pool_memory() { return Status::Ok(); }
+
+// Nothing is cached: the emulation unmaps each buffer when it is freed.
+Status trim_pool() { return Status::Ok(); }
 
 // The emulation has no page-locked memory: ordinary host memory stands in for it.
 Status pinned_alloc(size_t bytes, void** out) {
@@ -115,6 +126,19 @@ Status usable(DeviceState** out) {
   return s.status;
 }
 
+// The bytes of each live allocation, so that a free (which gets only the pointer) can be
+// subtracted from the bytes in use. Allocations come from any thread that creates tensors.
+struct MemoryCounter {
+  std::mutex mutex;
+  std::unordered_map<void*, size_t> sizes;
+  CudaMemoryStats stats;
+};
+
+MemoryCounter& memory_counter() {
+  static MemoryCounter counter;
+  return counter;
+}
+
 }  // namespace
 
 const CudaInfo& cuda_info() {
@@ -127,12 +151,46 @@ void* cuda_stream() { return state().stream; }
 Status cuda_alloc(size_t bytes, void** out) {
   DeviceState* s;
   LB_RETURN_IF_FAILED(usable(&s));
-  return LB_CUDA(cudaMallocAsync(out, bytes == 0 ? 1 : bytes, s->stream));
+  const size_t size = bytes == 0 ? 1 : bytes;
+  LB_RETURN_IF_FAILED(LB_CUDA(cudaMallocAsync(out, size, s->stream)));
+  MemoryCounter& counter = memory_counter();
+  std::lock_guard<std::mutex> lock(counter.mutex);
+  counter.sizes[*out] = size;
+  counter.stats.in_use_bytes += size;
+  if (counter.stats.in_use_bytes > counter.stats.peak_bytes) counter.stats.peak_bytes = counter.stats.in_use_bytes;
+  return Status::Ok();
 }
 
 void cuda_free(void* ptr) {
+  if (!ptr) return;
+  {
+    MemoryCounter& counter = memory_counter();
+    std::lock_guard<std::mutex> lock(counter.mutex);
+    const auto it = counter.sizes.find(ptr);
+    if (it != counter.sizes.end()) {
+      counter.stats.in_use_bytes -= it->second;
+      counter.sizes.erase(it);
+    }
+  }
   // A free that fails leaves a sticky error that the next checked call reports.
-  if (ptr) cudaFreeAsync(ptr, state().stream);
+  cudaFreeAsync(ptr, state().stream);
+}
+
+CudaMemoryStats cuda_memory_stats() {
+  MemoryCounter& counter = memory_counter();
+  std::lock_guard<std::mutex> lock(counter.mutex);
+  return counter.stats;
+}
+
+Status cuda_empty_cache() {
+  LB_RETURN_IF_FAILED(cuda_synchronize());
+  return trim_pool();
+}
+
+void cuda_reset_peak_memory() {
+  MemoryCounter& counter = memory_counter();
+  std::lock_guard<std::mutex> lock(counter.mutex);
+  counter.stats.peak_bytes = counter.stats.in_use_bytes;
 }
 
 Status cuda_copy_device(void* dst, const void* src, size_t bytes) {

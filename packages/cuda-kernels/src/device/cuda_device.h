@@ -37,6 +37,23 @@ Status cuda_read(void* host_dst, const void* device_src, size_t bytes);
 Status cuda_memset(void* device_dst, int value, size_t bytes);
 Status cuda_synchronize();
 
+// Device memory taken through cuda_alloc (tensor buffers, CudaScratch), counted where the
+// host issues each allocation and free: with one stream that is the order the device sees
+// them in. Bytes as requested (0 counts as 1), not what the pool reserves or keeps cached,
+// so that the figure compares with PyTorch's torch.cuda.max_memory_allocated(). Memory a
+// kernel takes from the pool itself (conv2d's split-K partial sums) is not counted.
+struct CudaMemoryStats {
+  size_t in_use_bytes = 0;  // allocated and not yet freed
+  size_t peak_bytes = 0;    // the most in use at once since start-up or the last reset
+};
+CudaMemoryStats cuda_memory_stats();
+// Starts a new peak from the bytes in use now.
+void cuda_reset_peak_memory();
+// Waits for the stream, then hands the pool's cached free memory back to the device, so
+// that another process (a benchmark's peer on the same GPU) can use it; the next
+// allocations take it from the device again. As torch.cuda.empty_cache().
+Status cuda_empty_cache();
+
 // Device memory for the length of one call (a kernel's workspace, say), freed in stream
 // order when it goes out of scope, so the kernels queued before still see it.
 class CudaScratch {

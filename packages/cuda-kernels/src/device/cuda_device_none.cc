@@ -20,5 +20,9 @@ Status cuda_write(void*, const void*, size_t) { return LB_FAIL(kNotBuilt); }
 Status cuda_read(void*, const void*, size_t) { return LB_FAIL(kNotBuilt); }
 Status cuda_memset(void*, int, size_t) { return LB_FAIL(kNotBuilt); }
 Status cuda_synchronize() { return LB_FAIL(kNotBuilt); }
+// Nothing can be allocated, so nothing is ever in use.
+CudaMemoryStats cuda_memory_stats() { return {}; }
+void cuda_reset_peak_memory() {}
+Status cuda_empty_cache() { return Status::Ok(); }
 
 }  // namespace lb
