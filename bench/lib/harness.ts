@@ -94,9 +94,9 @@ export function machineInfo(threads: number): Record<string, unknown> {
   return { cpu: cpus()[0]?.model, logicalCores: cpus().length, threads, node: process.version, torch };
 }
 
-/** Writes bench/results/<date>-<name>.json and returns its path. */
-export function writeResults(name: string, payload: Record<string, unknown>): string {
-  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+/** Writes bench/results/[folder/]<date>-<name>.json and returns its path. */
+export function writeResults(name: string, payload: Record<string, unknown>, folder = ''): string {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', folder);
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
   const path = join(dir, `${date}-${name}.json`);

@@ -8,7 +8,8 @@ import torch
 def lars_paper_step(params, state, lr, momentum, weight_decay, trust_coefficient):
     """timm's Lars as a plain loop: lambda = eta*|w|/(|g| + wd*|w|), 1 when a norm is 0."""
     m, wd, eta = momentum, weight_decay, trust_coefficient
-    one = torch.tensor(1.0)
+    # On the parameters' device: torch.where mixing a CPU tensor with CUDA ones is not portable.
+    one = torch.ones((), device=params[0].device if params else None)
     for p in params:
         g = p.grad
         w_norm, g_norm = p.norm(2.0), g.norm(2.0)
