@@ -137,6 +137,7 @@ void pack_panels(const float* src, Axis ap, Axis ax, int64_t k, int64_t width, i
       // Constant-size copies for the micro-kernels' widths: a copy loop of unknown length
       // cost about as much as the multiply on convolution GEMMs of 16 rows (dev/conv).
       switch (w) {
+        case 6: deal_row<6>(s, full, panel, d); break;
         case 8: deal_row<8>(s, full, panel, d); break;
         case 16: deal_row<16>(s, full, panel, d); break;
         case 32: deal_row<32>(s, full, panel, d); break;
@@ -299,6 +300,21 @@ void sgemm_blocked(const SgemmMicroKernel& kern, const SgemmBlocking& blk, const
         const int64_t in_place = direct ? nb / nr * nr : 0;  // columns read unpacked
         const View rest = b.from(0, in_place);
         pack_panels(rest.data, rest.row, rest.col, kb, nb - in_place, nr, pb);
+        auto packed_tile = [&](int64_t ir, int64_t jr) {
+          const int rows = static_cast<int>(std::min<int64_t>(mr, mb - ir)), cols = static_cast<int>(std::min<int64_t>(nr, nb - jr));
+          const float* a_panel = pa + ir * kb;
+          const float* b_panel = pb + (jr - in_place) * kb;
+          write_tile(g.c, ic + ir, jc + jr, rows, cols, nr, g.alpha, beta, [&](float* c, int64_t ldc, float al, float be) {
+            kern.tile(kb, a_panel, b_panel, c, ldc, rows, cols, al, be);
+          });
+        };
+        // With batched columns of planes no wider than a tile, C's rows are a plane apart
+        // and its column tiles images apart (multiples of 4 KiB: the same cache sets);
+        // sweeping rows within a column panel (the op(B) panel staying in L1, op(A)'s
+        // streaming from L2) writes C in order, where sweeping columns revisited those
+        // sets (dev/conv: 1x1 backward data on 4x4 and 2x2 planes 9-14 % quicker, forward
+        // 2-5 %; on 8x8 planes, where column tiles are adjacent, it measured slower).
+        const bool rows_inner = g.c.col.run != 0 && g.c.col.run <= nr;
         for (int64_t ir = 0; ir < mb; ir += mr) {
           const int rows = static_cast<int>(std::min<int64_t>(mr, mb - ir));
           const float* a_panel = pa + ir * kb;
@@ -306,14 +322,10 @@ void sgemm_blocked(const SgemmMicroKernel& kern, const SgemmBlocking& blk, const
             write_tile(g.c, ic + ir, jc + jr, rows, nr, nr, g.alpha, beta, [&](float* c, int64_t ldc, float al, float be) {
               kern.tile_direct(kb, a_panel, b.data + jr, b_off.data(), c, ldc, rows, al, be);
             });
-          for (int64_t jr = in_place; jr < nb; jr += nr) {
-            const int cols = static_cast<int>(std::min<int64_t>(nr, nb - jr));
-            const float* b_panel = pb + (jr - in_place) * kb;
-            write_tile(g.c, ic + ir, jc + jr, rows, cols, nr, g.alpha, beta, [&](float* c, int64_t ldc, float al, float be) {
-              kern.tile(kb, a_panel, b_panel, c, ldc, rows, cols, al, be);
-            });
-          }
+          for (int64_t jr = in_place; jr < nb && !rows_inner; jr += nr) packed_tile(ir, jr);
         }
+        for (int64_t jr = in_place; jr < nb && rows_inner; jr += nr)
+          for (int64_t ir = 0; ir < mb; ir += mr) packed_tile(ir, jr);
       }
     }
   }
