@@ -126,6 +126,7 @@ struct Allocation {
 
 std::map<uintptr_t, Allocation> g_allocs;  // by data address
 std::set<CUstream_st*> g_streams;
+std::set<CUevent_st*> g_events;
 std::mutex g_mutex;  // one emulated call at a time, launches included
 
 const Allocation* find_alloc(const void* p) {
@@ -1016,6 +1017,41 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_sticky != cudaSuccess) return g_sticky;
   return lb_emu::check_stream(stream, "cudaStreamSynchronize");
+}
+
+// Events are handles too: work is done when it is issued, so a recorded event is complete.
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (g_sticky != cudaSuccess) return g_sticky;
+  if (event == nullptr) return fail(cudaErrorInvalidValue, "cudaEventCreateWithFlags with a null pointer to the result");
+  if ((flags & ~3u) != 0) return fail(cudaErrorInvalidValue, "cudaEventCreateWithFlags with unknown flags " + std::to_string(flags));
+  *event = reinterpret_cast<cudaEvent_t>(new char);
+  lb_emu::g_events.insert(*event);
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (event == nullptr || lb_emu::g_events.erase(event) == 0)
+    return fail(cudaErrorInvalidResourceHandle, "cudaEventDestroy of " + lb_emu::hex(event) + ", which does not exist");
+  delete reinterpret_cast<char*>(event);
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (g_sticky != cudaSuccess) return g_sticky;
+  if (lb_emu::g_events.count(event) == 0)
+    return fail(cudaErrorInvalidResourceHandle, "cudaEventRecord of " + lb_emu::hex(event) + ", which does not exist");
+  return lb_emu::check_stream(stream, "cudaEventRecord");
+}
+
+cudaError_t cudaEventSynchronize(cudaEvent_t event) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (g_sticky != cudaSuccess) return g_sticky;
+  if (lb_emu::g_events.count(event) == 0)
+    return fail(cudaErrorInvalidResourceHandle, "cudaEventSynchronize of " + lb_emu::hex(event) + ", which does not exist");
+  return cudaSuccess;
 }
 
 cudaError_t cudaDeviceSynchronize() {

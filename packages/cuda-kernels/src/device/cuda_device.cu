@@ -93,15 +93,22 @@ Status pinned_alloc(size_t bytes, void** out) {
 }
 #endif
 
+constexpr size_t kStagingBytes = size_t{4} << 20;
+// Uploads take the staging buffer's slots in turn, each with an event recorded after the
+// copy out of it: a write waits only for the copy that last used its slot (kStagingSlots
+// pieces ago), not for all the work queued on the stream.
+constexpr size_t kStagingSlots = 4;
+constexpr size_t kSlotBytes = kStagingBytes / kStagingSlots;
+
 // The stream and the staging buffer, made once on first use.
 struct DeviceState {
   Status status;  // why the device cannot be used, if it cannot
   cudaStream_t stream = nullptr;
   void* staging = nullptr;  // pinned host memory for transfers
+  cudaEvent_t slot_copied[kStagingSlots] = {};  // recorded after each upload from the slot
+  size_t next_slot = 0;
   std::mutex staging_mutex;
 };
-
-constexpr size_t kStagingBytes = size_t{4} << 20;
 
 DeviceState& state() {
   static DeviceState s;
@@ -115,6 +122,8 @@ DeviceState& state() {
     s.status = LB_CUDA(cudaStreamCreate(&s.stream));
     if (s.status.ok) s.status = keep_pool_memory();
     if (s.status.ok) s.status = pinned_alloc(kStagingBytes, &s.staging);
+    for (cudaEvent_t& e : s.slot_copied)
+      if (s.status.ok) s.status = LB_CUDA(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
   });
   return s;
 }
@@ -200,18 +209,23 @@ Status cuda_copy_device(void* dst, const void* src, size_t bytes) {
   return LB_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, s->stream));
 }
 
-// Host to device, one staging-sized piece at a time: the staging buffer is refilled only
-// after the stream has finished copying out of it.
+// Host to device, a slot-sized piece at a time through the staging slots in turn: a slot
+// is refilled once its previous upload has left it (its event), so the caller's memory is
+// free on return and nothing else queued on the stream is waited for.
 Status cuda_write(void* device_dst, const void* host_src, size_t bytes) {
   DeviceState* s;
   LB_RETURN_IF_FAILED(usable(&s));
   std::lock_guard<std::mutex> lock(s->staging_mutex);
-  for (size_t done = 0; done < bytes; done += kStagingBytes) {
-    const size_t n = bytes - done < kStagingBytes ? bytes - done : kStagingBytes;
-    LB_RETURN_IF_FAILED(LB_CUDA(cudaStreamSynchronize(s->stream)));
-    std::memcpy(s->staging, static_cast<const char*>(host_src) + done, n);
-    LB_RETURN_IF_FAILED(LB_CUDA(
-        cudaMemcpyAsync(static_cast<char*>(device_dst) + done, s->staging, n, cudaMemcpyHostToDevice, s->stream)));
+  for (size_t done = 0; done < bytes; done += kSlotBytes) {
+    const size_t n = bytes - done < kSlotBytes ? bytes - done : kSlotBytes;
+    const size_t slot = s->next_slot;
+    s->next_slot = (slot + 1) % kStagingSlots;
+    char* staging = static_cast<char*>(s->staging) + slot * kSlotBytes;
+    LB_RETURN_IF_FAILED(LB_CUDA(cudaEventSynchronize(s->slot_copied[slot])));
+    std::memcpy(staging, static_cast<const char*>(host_src) + done, n);
+    LB_RETURN_IF_FAILED(
+        LB_CUDA(cudaMemcpyAsync(static_cast<char*>(device_dst) + done, staging, n, cudaMemcpyHostToDevice, s->stream)));
+    LB_RETURN_IF_FAILED(LB_CUDA(cudaEventRecord(s->slot_copied[slot], s->stream)));
   }
   return Status::Ok();
 }
