@@ -298,8 +298,21 @@ LBT_TEST(emu, device_memory) {
   LBT_CHECK(cudaMemsetAsync(d, 0, 16, stream) == cudaSuccess, "cudaMemsetAsync");
   LBT_CHECK(lbt::to_host(d, 4)[3] == 0.0f, "cudaMemsetAsync did not write");
   LBT_CHECK(cudaFreeAsync(d, stream) == cudaSuccess && cudaStreamSynchronize(stream) == cudaSuccess, "cudaFreeAsync");
+
+  cudaEvent_t event = nullptr;
+  LBT_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming) == cudaSuccess, "cudaEventCreateWithFlags");
+  LBT_CHECK(cudaEventSynchronize(event) == cudaSuccess, "an event never recorded is complete");
+  LBT_CHECK(cudaEventRecord(event, stream) == cudaSuccess && cudaEventSynchronize(event) == cudaSuccess, "cudaEventRecord");
+  LBT_CHECK(cudaEventCreateWithFlags(&event, 64) == cudaErrorInvalidValue, "unknown event flags were accepted");
+  cudaGetLastError();
   LBT_CHECK(cudaStreamDestroy(stream) == cudaSuccess, "cudaStreamDestroy");
   LBT_CHECK(cudaStreamSynchronize(stream) == cudaErrorInvalidResourceHandle, "a destroyed stream was accepted");
+  cudaGetLastError();
+  LBT_CHECK(cudaEventRecord(event, stream) == cudaErrorInvalidResourceHandle, "an event recorded on a destroyed stream");
+  cudaGetLastError();
+  LBT_CHECK(cudaEventDestroy(event) == cudaSuccess, "cudaEventDestroy");
+  LBT_CHECK(cudaEventSynchronize(event) == cudaErrorInvalidResourceHandle, "a destroyed event was accepted");
+  LBT_CHECK(cudaEventDestroy(event) == cudaErrorInvalidResourceHandle, "a double cudaEventDestroy was allowed");
   cudaGetLastError();
 }
 
