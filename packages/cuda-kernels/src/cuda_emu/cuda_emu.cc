@@ -182,6 +182,31 @@ cudaError_t check_stream(cudaStream_t s, const char* call) {
   return cudaSuccess;
 }
 
+// Streams and events are only handles here (work runs when it is issued): a fresh byte
+// each, kept in `live` until destroyed.
+template <typename Handle>
+cudaError_t create_handle(std::set<Handle*>& live, Handle** out, const char* call) {
+  if (out == nullptr) return fail(cudaErrorInvalidValue, std::string(call) + " with a null pointer to the result");
+  *out = reinterpret_cast<Handle*>(new char);
+  live.insert(*out);
+  return cudaSuccess;
+}
+
+template <typename Handle>
+cudaError_t check_handle(const std::set<Handle*>& live, Handle* h, const char* call) {
+  if (h == nullptr || live.count(h) == 0)
+    return fail(cudaErrorInvalidResourceHandle, std::string(call) + " of " + hex(h) + ", which does not exist");
+  return cudaSuccess;
+}
+
+template <typename Handle>
+cudaError_t destroy_handle(std::set<Handle*>& live, Handle* h, const char* call) {
+  if (const cudaError_t err = check_handle(live, h, call); err != cudaSuccess) return err;
+  live.erase(h);
+  delete reinterpret_cast<char*>(h);
+  return cudaSuccess;
+}
+
 // Checks one side of a copy: on the device, [p, p + n) must lie in one buffer; on the
 // host, p must not point into device memory.
 cudaError_t check_side(const void* p, size_t n, bool device, const char* side, const char* kind, const char* call) {
@@ -998,19 +1023,12 @@ cudaError_t cudaMemsetAsync(void* ptr, int value, size_t bytes, cudaStream_t str
 cudaError_t cudaStreamCreate(cudaStream_t* stream) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_sticky != cudaSuccess) return g_sticky;
-  if (stream == nullptr) return fail(cudaErrorInvalidValue, "cudaStreamCreate with a null pointer to the result");
-  // A stream is only a handle here: work runs when it is issued.
-  *stream = reinterpret_cast<cudaStream_t>(new char);
-  lb_emu::g_streams.insert(*stream);
-  return cudaSuccess;
+  return lb_emu::create_handle(lb_emu::g_streams, stream, "cudaStreamCreate");
 }
 
 cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  if (stream == nullptr || lb_emu::g_streams.erase(stream) == 0)
-    return fail(cudaErrorInvalidResourceHandle, "cudaStreamDestroy of " + lb_emu::hex(stream) + ", which does not exist");
-  delete reinterpret_cast<char*>(stream);
-  return cudaSuccess;
+  return lb_emu::destroy_handle(lb_emu::g_streams, stream, "cudaStreamDestroy");
 }
 
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
@@ -1019,39 +1037,30 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   return lb_emu::check_stream(stream, "cudaStreamSynchronize");
 }
 
-// Events are handles too: work is done when it is issued, so a recorded event is complete.
+// A recorded event is complete at once, since work is done when it is issued.
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_sticky != cudaSuccess) return g_sticky;
-  if (event == nullptr) return fail(cudaErrorInvalidValue, "cudaEventCreateWithFlags with a null pointer to the result");
   if ((flags & ~3u) != 0) return fail(cudaErrorInvalidValue, "cudaEventCreateWithFlags with unknown flags " + std::to_string(flags));
-  *event = reinterpret_cast<cudaEvent_t>(new char);
-  lb_emu::g_events.insert(*event);
-  return cudaSuccess;
+  return lb_emu::create_handle(lb_emu::g_events, event, "cudaEventCreateWithFlags");
 }
 
 cudaError_t cudaEventDestroy(cudaEvent_t event) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  if (event == nullptr || lb_emu::g_events.erase(event) == 0)
-    return fail(cudaErrorInvalidResourceHandle, "cudaEventDestroy of " + lb_emu::hex(event) + ", which does not exist");
-  delete reinterpret_cast<char*>(event);
-  return cudaSuccess;
+  return lb_emu::destroy_handle(lb_emu::g_events, event, "cudaEventDestroy");
 }
 
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_sticky != cudaSuccess) return g_sticky;
-  if (lb_emu::g_events.count(event) == 0)
-    return fail(cudaErrorInvalidResourceHandle, "cudaEventRecord of " + lb_emu::hex(event) + ", which does not exist");
+  if (const cudaError_t err = lb_emu::check_handle(lb_emu::g_events, event, "cudaEventRecord"); err != cudaSuccess) return err;
   return lb_emu::check_stream(stream, "cudaEventRecord");
 }
 
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (g_sticky != cudaSuccess) return g_sticky;
-  if (lb_emu::g_events.count(event) == 0)
-    return fail(cudaErrorInvalidResourceHandle, "cudaEventSynchronize of " + lb_emu::hex(event) + ", which does not exist");
-  return cudaSuccess;
+  return lb_emu::check_handle(lb_emu::g_events, event, "cudaEventSynchronize");
 }
 
 cudaError_t cudaDeviceSynchronize() {
