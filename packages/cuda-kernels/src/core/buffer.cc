@@ -25,7 +25,7 @@ Status buffer_alloc(Device device, size_t bytes, Buffer* out) {
 void buffer_free(Buffer* buffer) {
   if (!buffer->data) return;
   if (buffer->device == Device::Cuda) {
-    cuda_free(buffer->data);
+    cuda_free(buffer->data, buffer->bytes);
   } else {
     std::free(buffer->data);
   }

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "../cuda_emu/cuda.h"
 #include "cuda_device.h"
@@ -135,13 +134,14 @@ Status usable(DeviceState** out) {
   return s.status;
 }
 
-// The bytes of each live allocation, so that a free (which gets only the pointer) can be
-// subtracted from the bytes in use. Allocations come from any thread that creates tensors.
+// Bytes in use and their peak. Allocations come from any thread that creates tensors.
 struct MemoryCounter {
   std::mutex mutex;
-  std::unordered_map<void*, size_t> sizes;
   CudaMemoryStats stats;
 };
+
+// What an allocation of `bytes` takes (a zero-byte one still gets a distinct pointer).
+size_t allocated_size(size_t bytes) { return bytes == 0 ? 1 : bytes; }
 
 MemoryCounter& memory_counter() {
   static MemoryCounter counter;
@@ -160,26 +160,21 @@ void* cuda_stream() { return state().stream; }
 Status cuda_alloc(size_t bytes, void** out) {
   DeviceState* s;
   LB_RETURN_IF_FAILED(usable(&s));
-  const size_t size = bytes == 0 ? 1 : bytes;
+  const size_t size = allocated_size(bytes);
   LB_RETURN_IF_FAILED(LB_CUDA(cudaMallocAsync(out, size, s->stream)));
   MemoryCounter& counter = memory_counter();
   std::lock_guard<std::mutex> lock(counter.mutex);
-  counter.sizes[*out] = size;
   counter.stats.in_use_bytes += size;
   if (counter.stats.in_use_bytes > counter.stats.peak_bytes) counter.stats.peak_bytes = counter.stats.in_use_bytes;
   return Status::Ok();
 }
 
-void cuda_free(void* ptr) {
+void cuda_free(void* ptr, size_t bytes) {
   if (!ptr) return;
   {
     MemoryCounter& counter = memory_counter();
     std::lock_guard<std::mutex> lock(counter.mutex);
-    const auto it = counter.sizes.find(ptr);
-    if (it != counter.sizes.end()) {
-      counter.stats.in_use_bytes -= it->second;
-      counter.sizes.erase(it);
-    }
+    counter.stats.in_use_bytes -= allocated_size(bytes);
   }
   // A free that fails leaves a sticky error that the next checked call reports.
   cudaFreeAsync(ptr, state().stream);

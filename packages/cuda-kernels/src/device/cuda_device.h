@@ -28,7 +28,8 @@ const CudaInfo& cuda_info();
 void* cuda_stream();
 // Stream-ordered device memory; a free takes effect after the work already issued.
 Status cuda_alloc(size_t bytes, void** out);
-void cuda_free(void* ptr);
+// bytes: what cuda_alloc was asked for (the counter of cuda_memory_stats takes it off).
+void cuda_free(void* ptr, size_t bytes);
 // Copies on the stream: device to device, host to device through pinned staging (the host
 // memory may be reused as soon as it returns), device to host (waits for the stream).
 Status cuda_copy_device(void* dst, const void* src, size_t bytes);
@@ -61,8 +62,11 @@ class CudaScratch {
   CudaScratch() = default;
   CudaScratch(const CudaScratch&) = delete;
   CudaScratch& operator=(const CudaScratch&) = delete;
-  ~CudaScratch() { cuda_free(data_); }
-  Status alloc(size_t bytes) { return cuda_alloc(bytes, &data_); }
+  ~CudaScratch() { cuda_free(data_, bytes_); }
+  Status alloc(size_t bytes) {
+    bytes_ = bytes;
+    return cuda_alloc(bytes, &data_);
+  }
   template <typename T = void>
   T* data() const {
     return static_cast<T*>(data_);
@@ -70,6 +74,7 @@ class CudaScratch {
 
  private:
   void* data_ = nullptr;
+  size_t bytes_ = 0;
 };
 
 }  // namespace lb

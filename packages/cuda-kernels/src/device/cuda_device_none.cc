@@ -14,7 +14,7 @@ const CudaInfo& cuda_info() {
 
 void* cuda_stream() { return nullptr; }
 Status cuda_alloc(size_t, void**) { return LB_FAIL(kNotBuilt); }
-void cuda_free(void*) {}
+void cuda_free(void*, size_t) {}
 Status cuda_copy_device(void*, const void*, size_t) { return LB_FAIL(kNotBuilt); }
 Status cuda_write(void*, const void*, size_t) { return LB_FAIL(kNotBuilt); }
 Status cuda_read(void*, const void*, size_t) { return LB_FAIL(kNotBuilt); }
