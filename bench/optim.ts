@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { LARS, SGD } from '@largebatch/optim';
-import { manualSeed, randn, setNumThreads, type Tensor } from '@largebatch/tensor';
+import { manualSeed, setNumThreads } from '@largebatch/tensor';
 
 import { type BenchCase, type CaseResult, machineInfo, median, runInterleaved, timeMedian, writeResults } from './lib/harness';
+import { type OptimStep, OurOptimSteps } from './lib/optim-steps';
 import { PythonPeer } from './lib/peer';
 
 const { values } = parseArgs({
@@ -26,32 +26,18 @@ manualSeed(0);
 
 const peer = new PythonPeer(join(fileURLToPath(new URL('.', import.meta.url)), 'peers', 'optim.py'), threads);
 const { shapes } = await peer.request<{ shapes: number[][] }>({ op: 'shapes' });
-/** ResNet-50's parameters with random gradients. Each optimizer gets its own, as in
- * training, where nothing but the optimizer writes the weights between its steps (LARS
- * keeps ‖w‖² from one step to the next while they are untouched). */
-function resnet50Params(): Tensor[] {
-  const params = shapes.map((shape) => randn(shape, { std: 0.05, requiresGrad: true }));
-  for (const p of params) p.grad = randn(p.shape, { std: 0.01 });
-  return params;
-}
 const numel = shapes.reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
+const optim = new OurOptimSteps(shapes, 'cpu');
 
-// The study's hyperparameters (DESIGN.md §1); LARS with a small lr, so that 'study' stays
-// far from its divergent regime over the hundreds of timed steps.
-const sgd = new SGD(resnet50Params(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
-const larsOptions = { lr: 0.01, momentum: 0.9, weightDecay: 5e-3, trustCoefficient: 0.1 };
-const larsPaper = new LARS(resnet50Params(), larsOptions);
-const larsStudy = new LARS(resnet50Params(), { ...larsOptions, variant: 'study' });
-
-function stepCase(name: string, opt: SGD | LARS, peerRequest: object): BenchCase {
-  return { name, work: 1, unit: 'steps/s', ours: (reps) => timeMedian(() => opt.step(), reps), peer: peerRequest };
+function stepCase(name: string, step: OptimStep, peerRequest: object): BenchCase {
+  return { name, work: 1, unit: 'steps/s', ours: (reps) => timeMedian(() => optim.step(step), reps), peer: peerRequest };
 }
 
 const cases = [
-  stepCase('SGD vs torch.optim.SGD foreach=False', sgd, { op: 'sgd', foreach: false }),
-  stepCase('SGD vs torch.optim.SGD foreach=True', sgd, { op: 'sgd', foreach: true }),
-  stepCase("LARS 'paper' vs per-tensor LARS loop (timm's form)", larsPaper, { op: 'lars-paper' }),
-  stepCase("LARS 'study' vs the study's per-tensor ver2 loop", larsStudy, { op: 'lars-study' }),
+  stepCase('SGD vs torch.optim.SGD foreach=False', 'sgd', { op: 'sgd', foreach: false }),
+  stepCase('SGD vs torch.optim.SGD foreach=True', 'sgd', { op: 'sgd', foreach: true }),
+  stepCase("LARS 'paper' vs per-tensor LARS loop (timm's form)", 'lars-paper', { op: 'lars-paper' }),
+  stepCase("LARS 'study' vs the study's per-tensor ver2 loop", 'lars-study', { op: 'lars-study' }),
 ];
 
 const ms = (s: number) => (1e3 * s).toFixed(2);
@@ -85,5 +71,5 @@ try {
   console.log(`results: ${path}`);
 } finally {
   peer.close();
-  [sgd, larsPaper, larsStudy].forEach((o) => o.dispose());
+  optim.dispose();
 }

@@ -13,11 +13,11 @@ import { addonPath, native } from '@largebatch/cuda-kernels';
 import { manualSeed, memory, setNumThreads } from '@largebatch/tensor';
 
 import { machineInfo, median, writeResults } from '../lib/harness';
+import { type OptimStep, OurOptimSteps } from '../lib/optim-steps';
 import { PythonPeer } from '../lib/peer';
 import { type CaseReport, type CaseRun, runCase } from './cases';
 import type { Fit } from './device';
 import type { GpuBenchOptions } from './options';
-import { type OptimStep, OurOptimSteps } from './optim-steps';
 import { optimTable, resnetTable } from './report';
 import { OurResNetSteps, TRAIN_STEPS, type TrainStep } from './resnet-steps';
 
@@ -102,7 +102,7 @@ const OPTIM_CASES: [name: string, ours: OptimStep, peerCase: string][] = [
 /** One optimizer step over ResNet-50's parameters on the device, each side's optimizers. */
 async function optimPhase(run: CaseRun): Promise<{ tensors: number; values: number; reports: CaseReport[] }> {
   const { shapes } = await run.peer.request<{ shapes: number[][] }>({ op: 'shapes' });
-  const optim = new OurOptimSteps(shapes);
+  const optim = new OurOptimSteps(shapes, 'cuda');
   const reports: CaseReport[] = [];
   try {
     for (const [name, ours, peerCase] of OPTIM_CASES) {
