@@ -229,6 +229,18 @@ void for_each_plane(int64_t channels, int64_t kg, int64_t nb, int64_t pq, const 
     for (int64_t i = 0; i < nb; ++i) move((i * channels + kk) * pq, (kk * nb + i) * pq);
 }
 
+// dw += the accumulators of workers 1 to workers - 1 (worker 0's is dw), added in worker
+// order, so results do not depend on scheduling.
+template <typename T, typename Accumulator>
+void add_partials(T* dw, int64_t weights, int64_t workers, const Accumulator& accumulator) {
+  parallel_for(weights, 4096, [&](int64_t i0, int64_t i1) {
+    for (int64_t wk = 1; wk < workers; ++wk) {
+      const T* part = accumulator(wk);
+      for (int64_t i = i0; i < i1; ++i) dw[i] += part[i];
+    }
+  });
+}
+
 // y's planes [i0, i1) (plane i of channel i % k) += their channel's bias.
 template <typename T>
 void add_bias(const T* bias, int64_t i0, int64_t i1, int64_t k, int64_t pq, T* y) {
@@ -374,12 +386,7 @@ struct Kernels {
         }
       }
     });
-    parallel_for(weights, 4096, [&](int64_t i0, int64_t i1) {
-      for (int64_t wk = 1; wk < sp.workers; ++wk) {
-        const T* part = accumulator(wk);
-        for (int64_t i = i0; i < i1; ++i) dw[i] += part[i];
-      }
-    });
+    add_partials(dw, weights, sp.workers, accumulator);
     if (!g.all_live) spread_live(dw, dw_all);
     return Status::Ok();
   }
@@ -461,10 +468,7 @@ Status pointwise_backward_weight(const Conv2dShape& s, const float* x, const flo
                             pg.pq, &pg.y_cols, x + (n0 * s.c + grp * pg.cg) * pg.pq, pg.pq, &pg.x_cols, 0.0f,
                             accumulator(wk) + grp * pg.kg * pg.cg, pg.cg, nullptr);
   });
-  parallel_for(weights, 4096, [&](int64_t i0, int64_t i1) {
-    for (int64_t wk = 1; wk < workers; ++wk)
-      for (int64_t i = i0; i < i1; ++i) dw[i] += accumulator(wk)[i];
-  });
+  add_partials(dw, weights, workers, accumulator);
   return Status::Ok();
 }
 
