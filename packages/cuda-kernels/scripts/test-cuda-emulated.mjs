@@ -27,6 +27,7 @@ const deviceTests = [
   'packages/tensor/test/batch-norm.test.ts',
   'packages/tensor/test/conv.test.ts',
   'packages/tensor/test/pool.test.ts',
+  'packages/tensor/test/cross-entropy.test.ts',
   'packages/tensor/test/shape-ops.test.ts',
   'packages/tensor/test/linear.test.ts',
   'packages/tensor/test/crop-flip-normalize.test.ts',

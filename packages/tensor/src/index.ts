@@ -39,6 +39,7 @@ export { pad } from './ops/pad/pad';
 export { flip } from './ops/flip/flip';
 export { indexSelect } from './ops/index-select/index-select';
 export { softmax, logSoftmax } from './ops/softmax/softmax';
+export { softmaxCrossEntropy, type SoftmaxCrossEntropyOptions } from './ops/softmax/cross-entropy';
 export { toDevice } from './ops/device/to-device';
 export { conv2d, type Conv2dOptions } from './ops/conv2d/conv2d';
 export { batchNorm2d, batchNorm2dRelu, type BatchNormOptions } from './ops/batch-norm/batch-norm';

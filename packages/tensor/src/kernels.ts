@@ -4,7 +4,7 @@
  * shapes, dtypes and devices.
  */
 import {
-  ActivationOp, BatchNormOp, BinaryOp, type BufferHandle, Conv2dOp, Distribution, PoolMode, PoolOp, ReduceOp, UnaryOp, native,
+  ActivationOp, BatchNormOp, BinaryOp, type BufferHandle, Conv2dOp, CrossEntropyOp, Distribution, PoolMode, PoolOp, ReduceOp, UnaryOp, native,
 } from '@largebatch/cuda-kernels';
 
 import { type AnyTypedArray, type DType, bytesPerElement, dtypeCode } from './dtype';
@@ -180,4 +180,18 @@ export function runAugment(shape: readonly number[], mean: readonly number[], st
 export function runActivation(op: keyof typeof ActivationOp, out: Tensor, a: Tensor, b: Tensor | null): void {
   native.activation(ActivationOp[op], dtypeCode(out.dtype), out.numel, ...handles([a, b, out]));
   wrote(out);
+}
+
+const CROSS_ENTROPY_OUTPUTS = { forward: [2], backward: [3] } as const;
+
+/**
+ * Fused log-softmax + cross-entropy over the rows of contiguous logits [rows, classes]:
+ * forward [logits, labels, loss], backward [logits, labels, dloss, dlogits]. A label outside
+ * [0, classes) throws and nothing is written.
+ */
+export function runCrossEntropy(
+  op: keyof typeof CrossEntropyOp, dtype: DType, shape: [number, number], labelSmoothing: number, tensors: readonly Tensor[],
+): void {
+  native.crossEntropy(CrossEntropyOp[op], dtypeCode(dtype), shape, labelSmoothing, ...handles(tensors));
+  wrote(...at(tensors, CROSS_ENTROPY_OUTPUTS[op]));
 }
