@@ -1,10 +1,10 @@
 /**
- * Losses. crossEntropy is log-softmax followed by NLL, composed of tensor ops (a fused
- * kernel can replace it later and be tested against this composite):
+ * Losses. crossEntropy is @largebatch/tensor's fused softmaxCrossEntropy (log-softmax and
+ * NLL in one native kernel, forward and backward) followed by the reduction:
  *   loss_i = (1 - eps) * (-log p[i, y_i]) + eps * mean_c(-log p[i, c]),
  * which is PyTorch's label smoothing (the target mixes the one-hot with the uniform 1/C).
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, tensor, tidy } from '@largebatch/tensor';
+import { ArgumentError, DTypeError, ShapeError, Tensor, softmaxCrossEntropy, tidy } from '@largebatch/tensor';
 
 /** Options of crossEntropy, as torch.nn.functional.cross_entropy's. */
 export interface CrossEntropyOptions {
@@ -14,22 +14,11 @@ export interface CrossEntropyOptions {
   reduction?: 'mean' | 'sum' | 'none';
 }
 
-/** Flat positions i * C + labels[i] of each sample's true class; validates the labels on the host. */
-function targetPositions(labels: Tensor, classes: number): Tensor {
-  const values = labels.data();
-  const positions = new Int32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const y = values[i]!;
-    if (y < 0 || y >= classes) throw new ArgumentError(`crossEntropy: labels[${i}] must be a class index in [0, ${classes}), got ${y}`);
-    positions[i] = i * classes + y;
-  }
-  return tensor(positions, { device: labels.device });
-}
-
 /**
  * Cross-entropy between `logits` [N, C] and int32 class `labels` [N], equal to PyTorch's
  * F.cross_entropy (label smoothing and reductions included). Differentiable in `logits`.
- * The labels are read on the host to check their range.
+ * The labels' range is checked by the kernel, so a correct call never reads them on the
+ * host; a label outside [0, C) is an ArgumentError naming its position.
  *
  * @example
  * ```ts
@@ -62,9 +51,7 @@ export function crossEntropy(logits: Tensor, labels: Tensor, options: CrossEntro
     throw new ArgumentError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${String(reduction)}'`);
   }
   return tidy(() => {
-    const logp = logits.logSoftmax(1);
-    const nll = logp.reshape([n * c]).indexSelect(0, targetPositions(labels, c)).neg();
-    const perSample = smoothing === 0 ? nll : nll.mul(1 - smoothing).add(logp.mean(1).neg().mul(smoothing));
+    const perSample = softmaxCrossEntropy(logits, labels, { labelSmoothing: smoothing });
     if (reduction === 'none') return perSample;
     return reduction === 'sum' ? perSample.sum() : perSample.mean();
   });

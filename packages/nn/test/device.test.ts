@@ -1,10 +1,11 @@
 // Modules on device 'cuda', where it is available (a GPU, or the emulated addon under
 // `pnpm test:cuda-emulated`): to() moves parameters and buffers, loadStateDict moves values
-// across devices, and a layer's forward and backward on 'cuda' equal those on 'cpu'.
-import { cuda, manualSeed, memory, randn, testing, tidy } from '@largebatch/tensor';
+// across devices, a layer's forward and backward on 'cuda' equal those on 'cpu', and so
+// does crossEntropy's.
+import { ArgumentError, cuda, manualSeed, memory, randn, tensor, testing, tidy } from '@largebatch/tensor';
 import { describe, expect, it } from 'vitest';
 
-import { BatchNorm2d, Flatten, Linear, ReLU, Sequential } from '../src/index';
+import { BatchNorm2d, Flatten, Linear, ReLU, Sequential, crossEntropy } from '../src/index';
 
 const { expectClose } = testing;
 
@@ -56,5 +57,27 @@ describe.runIf(cuda.isAvailable())('modules on cuda', () => {
     }
     onCpu.dispose();
     onCuda.dispose();
+  });
+
+  it('crossEntropy on cuda equals it on cpu, losses and gradients, for each reduction; a bad label is an ArgumentError', () => {
+    manualSeed(3);
+    tidy(() => {
+      const labels = tensor([4, 0, 2, 2, 1, 3, 0], { dtype: 'int32' });
+      for (const reduction of ['mean', 'sum', 'none'] as const) {
+        const onCpu = randn([7, 5], { std: 3, requiresGrad: true });
+        const onCuda = onCpu.detach().to('cuda');
+        onCuda.requiresGrad = true;
+        const lossCpu = crossEntropy(onCpu, labels, { labelSmoothing: 0.1, reduction });
+        const lossCuda = crossEntropy(onCuda, labels.to('cuda'), { labelSmoothing: 0.1, reduction });
+        expect(lossCuda.device).toBe('cuda');
+        expectClose(lossCuda, lossCpu, { rtol: 1e-5, atol: 1e-6, what: reduction });
+        lossCpu.sum().backward();
+        lossCuda.sum().backward();
+        expectClose(onCuda.grad!, onCpu.grad!, { rtol: 1e-5, atol: 1e-6, what: `${reduction} grad` });
+      }
+      const bad = tensor([4, 0, 2, 5, 1, 3, 0], { dtype: 'int32', device: 'cuda' });
+      expect(() => crossEntropy(randn([7, 5], { device: 'cuda' }), bad)).toThrow(ArgumentError);
+      expect(() => crossEntropy(randn([7, 5], { device: 'cuda' }), bad)).toThrow(/labels\[3\] must be a class index in \[0, 5\), got 5/);
+    });
   });
 });

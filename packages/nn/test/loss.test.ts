@@ -51,33 +51,41 @@ describe('crossEntropy', () => {
     labels.dispose();
   });
 
-  it('matches the definition on fresh random float32 logits', () => {
+  it('matches the definition on fresh random float32 logits: odd N and C, C = 1, smoothing 0, 0.1 and 1, each reduction', () => {
     manualSeed(21);
-    const [n, c] = [33, 10];
-    const logits = randn([n, c], { std: 4 });
-    const labels = tensor(Int32Array.from({ length: n }, (_, i) => (i * 7 + 3) % c), { shape: [n] });
-    for (const eps of [0, 0.2]) {
-      const expected = referenceLosses(logits.data(), labels.data(), c, eps);
-      expectNoLeaks(() =>
-        tidy(() => {
-          expectClose(crossEntropy(logits, labels, { labelSmoothing: eps, reduction: 'none' }), expected, { rtol: 1e-5, atol: 1e-5 });
-          expectClose(crossEntropy(logits, labels, { labelSmoothing: eps }), expected.reduce((a, b) => a + b, 0) / n, { rtol: 1e-5 });
-        }),
-      );
+    for (const [n, c] of [[33, 10], [7, 1], [5, 13]] as const) {
+      const logits = randn([n, c], { std: 4 });
+      const labels = tensor(Int32Array.from({ length: n }, (_, i) => (i * 7 + 3) % c), { shape: [n] });
+      for (const eps of [0, 0.1, 1]) {
+        const expected = referenceLosses(logits.data(), labels.data(), c, eps);
+        const total = expected.reduce((a, b) => a + b, 0);
+        const what = `[${n}, ${c}] eps ${eps}`;
+        expectNoLeaks(() =>
+          tidy(() => {
+            expectClose(crossEntropy(logits, labels, { labelSmoothing: eps, reduction: 'none' }), expected, { rtol: 1e-5, atol: 1e-5, what });
+            expectClose(crossEntropy(logits, labels, { labelSmoothing: eps, reduction: 'sum' }), total, { rtol: 1e-5, atol: 1e-5, what });
+            expectClose(crossEntropy(logits, labels, { labelSmoothing: eps }), total / n, { rtol: 1e-5, atol: 1e-5, what });
+          }),
+        );
+      }
+      logits.dispose();
+      labels.dispose();
     }
-    logits.dispose();
-    labels.dispose();
   });
 
-  it('has float64 gradients equal to finite differences', () => {
+  it('has float64 gradients equal to finite differences (C = 1 and odd sizes, smoothing 0, 0.1 and 1, each reduction)', () => {
     manualSeed(22);
-    const labels = tensor([2, 0, 4, 4, 1], { dtype: 'int32' });
-    for (const [eps, reduction] of [[0, 'mean'], [0.3, 'sum'], [0.1, 'none']] as const) {
-      const logits = randn([5, 6], { dtype: 'float64', std: 2, requiresGrad: true });
-      expectNoLeaks(() => gradCheck((x: Tensor) => crossEntropy(x, labels, { labelSmoothing: eps, reduction }), [logits]));
-      logits.dispose();
+    for (const [n, c] of [[5, 6], [7, 1], [3, 9]] as const) {
+      const labels = tensor(Int32Array.from({ length: n }, (_, i) => (i * 5 + 2) % c), { shape: [n] });
+      for (const eps of [0, 0.1, 1]) {
+        for (const reduction of ['mean', 'sum', 'none'] as const) {
+          const logits = randn([n, c], { dtype: 'float64', std: 2, requiresGrad: true });
+          expectNoLeaks(() => gradCheck((x: Tensor) => crossEntropy(x, labels, { labelSmoothing: eps, reduction }), [logits]));
+          logits.dispose();
+        }
+      }
+      labels.dispose();
     }
-    labels.dispose();
   });
 
   it('rejects bad arguments with a typed error naming them', () => {
