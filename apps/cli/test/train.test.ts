@@ -4,10 +4,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { NonFiniteGradientError } from '@largebatch/optim';
 import { memory } from '@largebatch/tensor';
 import { describe, expect, it } from 'vitest';
 
+import { DivergenceError } from '../src/errors';
 import type { EpochMetrics } from '../src/train/reporter';
+import { reportDivergence } from '../src/train/trainer';
 import { cli, cliProcess, quickRun, tempDir } from './helpers';
 
 const metricsOf = (dir: string): EpochMetrics[] =>
@@ -154,5 +157,31 @@ describe('largebatch train', () => {
     const changed = await cli('train', '--resume', out, '--lr', '0.5');
     expect(changed.stderr).toMatch(/^largebatch: --lr cannot be changed when resuming/);
     expect(snapshot(out)).toEqual(before);
+  });
+});
+
+describe('a NaN/Inf gradient stops the run at the batch that had it', () => {
+  const failing = (fromPreviousStep: boolean) => () => {
+    throw new NonFiniteGradientError('SGD.step', [3], 'fc.weight', fromPreviousStep);
+  };
+  it.each([
+    ['the CPU, reported by its own step', false, 7],
+    ['CUDA, reported by the next step or synchronize()', true, 6],
+  ])('%s', (_name, fromPreviousStep, batch) => {
+    let error: unknown;
+    try {
+      reportDivergence(2, 7, failing(fromPreviousStep));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect((error as DivergenceError).iteration).toBe(batch);
+    expect((error as Error).message).toBe(`training diverged at epoch 2, iteration ${batch}: a gradient is not finite (fc.weight); the last good checkpoint is kept`);
+  });
+  it('passes other errors through, and a clean call through', () => {
+    expect(() => reportDivergence(0, 0, () => {
+      throw new RangeError('other');
+    })).toThrow(RangeError);
+    expect(() => reportDivergence(0, 0, () => undefined)).not.toThrow();
   });
 });

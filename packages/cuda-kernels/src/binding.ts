@@ -13,6 +13,11 @@ export interface BufferHandle {
   readonly __brand: 'largebatch.BufferHandle';
 }
 
+/** An opaque handle to one param group's optimizer step state (optimState). */
+export interface OptimStateHandle {
+  readonly __brand: 'largebatch.OptimStateHandle';
+}
+
 /** Element type codes shared with src/core/dtype.h. */
 export const DTypeCode = { float32: 0, float64: 1, int32: 2, uint8: 3 } as const;
 /** Device codes shared with src/core/buffer.h. */
@@ -150,12 +155,24 @@ export interface NativeAddon {
    * (OptimFlag bits) are read and written. weightSq (one per tensor, or null) is read and
    * written: ‖w‖² known before the step (NaN: unknown, LARS sums w), ‖w‖² after it (NaN
    * for SGD and on CUDA); reset an entry to NaN whenever anything else writes that tensor.
-   * Returns the first tensor index whose gradient holds NaN/Inf, or -1.
+   * `state` is the group's (optimState(n)). Returns the first tensor index whose gradient
+   * holds NaN/Inf, or -1. On CUDA nothing waits for the device: it returns -1, and
+   * optimCollect must fetch the step's flags and report before the group's next step.
    */
   optimStep(
     variant: number, hyper: Float64Array,
     params: readonly BufferHandle[], grads: readonly (BufferHandle | null)[], momenta: readonly (BufferHandle | null)[] | null,
     layout: Float64Array, flags: Uint8Array, ratios: BufferHandle | null, ratiosOffset: number,
-    weightSq?: Float64Array | null,
+    weightSq: Float64Array | null, state: OptimStateHandle,
   ): number;
+  /** The step state of a group of n tensors, for optimStep; unused on the CPU. */
+  optimState(n: number): OptimStateHandle;
+  /** Frees a state's pinned read-back memory (waiting for a copy in flight); idempotent. */
+  optimStateFree(state: OptimStateHandle): void;
+  /**
+   * -1 when no CUDA step of the group is pending; otherwise waits for the last one (that
+   * step alone, not the stream), writes its flags into `flags` and returns its report: the
+   * first tensor index whose gradient held NaN/Inf, or -1.
+   */
+  optimCollect(state: OptimStateHandle, flags: Uint8Array): number;
 }

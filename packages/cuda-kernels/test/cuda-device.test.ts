@@ -3,7 +3,7 @@
 // buffers' device, and CUDA failures as JS errors naming the call and the CUDA error.
 import { describe, expect, it } from 'vitest';
 
-import { BinaryOp, DeviceCode, DTypeCode, native } from '../src/index';
+import { BinaryOp, DeviceCode, DTypeCode, native, OptimFlag, OptimVariantCode, type BufferHandle } from '../src/index';
 
 describe.runIf(native.cudaInfo().available)('the CUDA device', () => {
   it('copies host -> device -> device -> host, across the staging buffer size too', () => {
@@ -32,6 +32,31 @@ describe.runIf(native.cudaInfo().available)('the CUDA device', () => {
       /largebatch kernel 'binary': b \(argument 9\) is on 'cpu' but out \(argument 3\) is on 'cuda'/,
     );
     [a, out, onCpu].forEach((h) => native.free(h));
+  });
+
+  it('queues an optimizer step without waiting: optimCollect brings back its flags and NaN/Inf report, once', () => {
+    const [w, g, m] = [0, 1, 2].map(() => native.alloc(DeviceCode.cuda, 8)) as [BufferHandle, BufferHandle, BufferHandle];
+    native.write(w, 0, Float32Array.of(1, 2));
+    native.write(g, 0, Float32Array.of(0.5, Number.NaN));
+    const state = native.optimState(2);
+    const flags = new Uint8Array(2);
+    const step = () => native.optimStep(
+      OptimVariantCode.sgd, Float64Array.of(0.1, 0.9, 0, 0, 0, 0, 0, 0), [w, w], [g, g], [m, m],
+      Float64Array.of(0, 0, 0, 1, 1, 1, 1, 1), flags, null, 0, null, state,
+    );
+    expect(step()).toBe(-1); // tensor 1's NaN is not known yet
+    expect(flags).toEqual(Uint8Array.of(0, 0));
+    expect(() => step()).toThrow(/largebatch kernel 'optimStep': the previous step's report was not collected/);
+    expect(native.optimCollect(state, flags)).toBe(1);
+    expect(flags).toEqual(Uint8Array.of(OptimFlag.momentumReady, OptimFlag.nonFinite));
+    expect(native.optimCollect(state, flags)).toBe(-1); // nothing pending
+    const out = new Float32Array(2);
+    native.read(w, 0, out);
+    expect(out).toEqual(Float32Array.of(0.95, 2));
+    native.optimStateFree(state);
+    native.optimStateFree(state);
+    expect(() => native.optimCollect(state, flags)).toThrow(/optimizer state was freed/);
+    [w, g, m].forEach((h) => native.free(h));
   });
 
   it('counts the device bytes in use and their peak, with the peak reset to what is in use; empties the cache', () => {

@@ -67,7 +67,9 @@ export class OptimizerArgumentError extends RangeError {
 /**
  * A gradient holding NaN or Inf. The step updates every other tensor and leaves the ones
  * with non-finite gradients (parameters and momentum) unchanged, then throws this error
- * naming the first of them; `indices` lists them all.
+ * naming the first of them; `indices` lists them all. On CUDA a step does not wait for
+ * the device, so its report comes one call late: the next step (after it has run) or
+ * `synchronize()` throws it, with `fromPreviousStep` set.
  *
  * @example
  * ```ts
@@ -88,10 +90,13 @@ export class NonFiniteGradientError extends Error {
     readonly indices: readonly number[],
     /** The name of the first of them. */
     readonly tensorName: string,
+    /** Whether the gradients were those of the step before this call (a CUDA step's report). */
+    readonly fromPreviousStep = false,
   ) {
     const more = indices.length > 1 ? ` (and ${indices.length - 1} more: ${indices.slice(1, 6).join(', ')}${indices.length > 6 ? ', …' : ''})` : '';
+    const holds = fromPreviousStep ? 'held NaN or Inf in the previous step (reported now: a CUDA step does not wait for the device)' : 'holds NaN or Inf';
     super(
-      `${where}: the gradient of tensor ${indices[0]} ('${tensorName}') holds NaN or Inf${more}; ` +
+      `${where}: the gradient of tensor ${indices[0]} ('${tensorName}') ${holds}${more}; ` +
         'those tensors were left unchanged, the others were updated',
     );
   }

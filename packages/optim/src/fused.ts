@@ -1,8 +1,10 @@
 // The fused native step: one addon call updates every tensor of a param group, with no
-// per-tensor kernel launches and no read-back beyond the NaN/Inf report. The SGD and LARS
+// per-tensor kernel launches and no read-back beyond the NaN/Inf report (on CUDA collected
+// at the group's next call, so that a step never waits for the device). The SGD and LARS
 // classes call it with their tensors' storage handles; it has the same semantics as
 // sgdStep/larsStep (functional.ts), which tests hold it to.
-import { native, OptimFlag, OptimVariantCode, type BufferHandle } from '@largebatch/cuda-kernels';
+import { native, OptimFlag, OptimVariantCode, type BufferHandle, type OptimStateHandle } from '@largebatch/cuda-kernels';
+import { DisposedError } from '@largebatch/tensor';
 
 import { NonFiniteGradientError, OptimizerArgumentError, OptimizerOptionError } from './errors';
 import { larsHyper, sgdHyper, type LarsOptions, type SgdHyper, type SgdOptions } from './options';
@@ -35,6 +37,11 @@ function isSpan(s: unknown): s is BufferSpan {
  * `larsStep` then update them all in one addon call; whether each momentum buffer holds a
  * previous step is tracked here (as torch's "momentum_buffer in state").
  *
+ * On CUDA a step is queued and returns at once; its flags and NaN/Inf report are read back
+ * behind it, and the group's next call collects them (waiting for that step only). A
+ * NonFiniteGradientError of a CUDA step is therefore thrown by the next step, after that
+ * step has run, or by {@link synchronize}.
+ *
  * @example
  * ```ts
  * import { native, DeviceCode } from '@largebatch/cuda-kernels';
@@ -58,6 +65,12 @@ export class FusedGroup {
   /** ‖w‖² per tensor after the last LARS step (NaN: unknown), for the next one. */
   private readonly weightSq: Float64Array;
   private readonly keepWeightNorms: boolean;
+  private readonly state: OptimStateHandle;
+  /** Where the last step was called, for its report. */
+  private lastStep = '';
+  /** A collected CUDA report not yet thrown. */
+  private unreported: NonFiniteGradientError | null = null;
+  private disposed = false;
 
   /**
    * With `keepWeightNorms`, a LARS step takes each tensor's ‖w‖² from the previous step's
@@ -88,17 +101,38 @@ export class FusedGroup {
       this.layout.set([t.param.offset, 0, t.momentum?.offset ?? 0, t.size], 4 * i);
       if (t.excluded === true) this.flags[i] = OptimFlag.excluded;
     });
+    this.state = native.optimState(n);
   }
 
   /** Whether tensor i's momentum buffer holds a previous step (false before its first). */
   momentumReady(i: number): boolean {
+    this.collect();
     return ((this.flags[i] ?? 0) & OptimFlag.momentumReady) !== 0;
   }
 
   /** Marks tensor i's momentum buffer as holding a step, or not (when loading a state dict). */
   setMomentumReady(i: number, ready: boolean): void {
     if (!Number.isInteger(i) || i < 0 || i >= this.flags.length) throw new OptimizerArgumentError('FusedGroup.setMomentumReady', 'i', i, `an index below ${this.flags.length}`);
+    this.collect();
     this.flags[i] = ready ? this.flags[i]! | OptimFlag.momentumReady : this.flags[i]! & ~OptimFlag.momentumReady;
+  }
+
+  /**
+   * Waits for the group's last step on CUDA and throws the NonFiniteGradientError of a
+   * step that no call has reported yet. On the CPU steps report themselves: a no-op.
+   */
+  synchronize(): void {
+    this.collect();
+    this.throwUnreported();
+  }
+
+  /**
+   * Frees the group's read-back memory (a report not yet thrown is dropped); the group
+   * cannot be used afterwards. Idempotent.
+   */
+  dispose(): void {
+    this.disposed = true;
+    native.optimStateFree(this.state);
   }
 
   /** Drops the ‖w‖² kept for tensor i: its parameter was written outside this group. */
@@ -158,16 +192,35 @@ export class FusedGroup {
     }
     const hyper = Float64Array.of(h.lr, h.momentum, h.dampening, h.weightDecay, trust, eps, clip ? 1 : 0, h.nesterov ? 1 : 0);
     if (!this.keepWeightNorms) this.weightSq.fill(Number.NaN);
+    this.collect();
     const firstBad = native.optimStep(
       variant, hyper, this.params, gradBuffers, this.momenta, this.layout, this.flags,
-      trustRatios?.buffer ?? null, trustRatios?.offset ?? 0, this.weightSq,
+      trustRatios?.buffer ?? null, trustRatios?.offset ?? 0, this.weightSq, this.state,
     );
-    if (firstBad >= 0) {
-      const bad: number[] = [];
-      this.flags.forEach((f, i) => {
-        if (f & OptimFlag.nonFinite) bad.push(i);
-      });
-      throw new NonFiniteGradientError(where, bad, this.names[firstBad]!);
-    }
+    this.lastStep = where;
+    if (firstBad >= 0) throw this.nonFiniteError(where, firstBad, false);
+    this.throwUnreported();
+  }
+
+  /** Throws a collected report that no call has thrown yet. */
+  private throwUnreported(): void {
+    const error = this.unreported;
+    this.unreported = null;
+    if (error !== null) throw error;
+  }
+
+  /** Fetches a pending CUDA step's flags and report (waiting for that step); keeps its error. */
+  private collect(): void {
+    if (this.disposed) throw new DisposedError('FusedGroup: the group was disposed');
+    const firstBad = native.optimCollect(this.state, this.flags);
+    if (firstBad >= 0) this.unreported = this.nonFiniteError(this.lastStep, firstBad, true);
+  }
+
+  private nonFiniteError(where: string, firstBad: number, fromPreviousStep: boolean): NonFiniteGradientError {
+    const bad: number[] = [];
+    this.flags.forEach((f, i) => {
+      if (f & OptimFlag.nonFinite) bad.push(i);
+    });
+    return new NonFiniteGradientError(where, bad, this.names[firstBad]!, fromPreviousStep);
   }
 }

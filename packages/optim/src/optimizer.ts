@@ -23,6 +23,27 @@ export interface OptimizerRule<Options, Hyper extends SgdHyper, SavedOptions> {
   step(fused: FusedGroup, grads: readonly (BufferSpan | null)[], h: Hyper): void;
 }
 
+/**
+ * Runs each group's part, then throws one NonFiniteGradientError for all the groups whose
+ * part threw one, with indices counted through the groups in order.
+ */
+function reportNonFinite(where: string, groups: readonly { size: number; run: () => void }[]): void {
+  const bad: number[] = [];
+  let first: NonFiniteGradientError | null = null;
+  let base = 0;
+  for (const { size, run } of groups) {
+    try {
+      run();
+    } catch (e) {
+      if (!(e instanceof NonFiniteGradientError)) throw e;
+      first ??= e;
+      bad.push(...e.indices.map((i) => base + i));
+    }
+    base += size;
+  }
+  if (first !== null) throw new NonFiniteGradientError(where, bad, first.tensorName, first.fromPreviousStep);
+}
+
 /** A group's native layout, and what it was built from. */
 interface GroupLayout {
   readonly fused: FusedGroup;
@@ -82,7 +103,9 @@ export abstract class Optimizer<Options, Hyper extends SgdHyper, SavedOptions> {
    * Updates every parameter that has a gradient (those with `grad === null` are skipped,
    * as in PyTorch), one native call per group. A gradient holding NaN or Inf: every other
    * tensor is updated, those are left unchanged, and NonFiniteGradientError names the
-   * first (its `indices` count through all groups in order).
+   * first (its `indices` count through all groups in order). On CUDA the step does not
+   * wait for the device, and that error comes one call late: the next `step()` throws it
+   * after running (`fromPreviousStep` set), or `synchronize()` does.
    */
   step(): void {
     const where = `${this.rule.name}.step`;
@@ -93,20 +116,18 @@ export abstract class Optimizer<Options, Hyper extends SgdHyper, SavedOptions> {
       layout: this.layout(group, g),
       grads: group.params.map((p, i) => this.gradSpan(where, group.names[i]!, p)),
     }));
-    const bad: number[] = [];
-    let badName = '';
-    let base = 0;
-    prepared.forEach(({ h, layout, grads }) => {
-      try {
-        this.stepGroup(layout, grads, h);
-      } catch (e) {
-        if (!(e instanceof NonFiniteGradientError)) throw e;
-        if (bad.length === 0) badName = e.tensorName;
-        bad.push(...e.indices.map((i) => base + i));
-      }
-      base += layout.params.length;
-    });
-    if (bad.length > 0) throw new NonFiniteGradientError(where, bad, badName);
+    reportNonFinite(where, prepared.map(({ h, layout, grads }) => ({ size: layout.params.length, run: () => this.stepGroup(layout, grads, h) })));
+  }
+
+  /**
+   * Waits for the device to finish this optimizer's last step and throws its
+   * NonFiniteGradientError if it found NaN/Inf and no step has thrown it yet (call it at
+   * the end of training on CUDA). On the CPU a step reports itself: nothing to do.
+   */
+  synchronize(): void {
+    const where = `${this.rule.name}.synchronize`;
+    this.checkLive(where);
+    reportNonFinite(where, this.paramGroups.map((group) => ({ size: group.params.length, run: () => this.layouts.get(group)?.fused.synchronize() })));
   }
 
   /**
@@ -184,6 +205,7 @@ export abstract class Optimizer<Options, Hyper extends SgdHyper, SavedOptions> {
     this.disposed = true;
     for (const buffer of this.momenta.values()) buffer.dispose();
     this.momenta.clear();
+    for (const layout of this.layouts.values()) layout.fused.dispose();
     this.layouts.clear();
   }
 
@@ -241,6 +263,9 @@ export abstract class Optimizer<Options, Hyper extends SgdHyper, SavedOptions> {
       params.every((p, i) => p === old.params[i] && names[i] === old.names[i] && buffers[i] === old.buffers[i] && excluded[i] === old.excluded[i]);
     if (same) return old;
     params.forEach((p, i) => checkParam(where, `paramGroups[${g}].params[${i}] ('${names[i]}')`, p));
+    // A CUDA step's report not yet thrown is thrown now, before the old layout goes (rare:
+    // the group's tensors changed right after a step with a NaN/Inf gradient).
+    old?.fused.synchronize();
     const fused = new FusedGroup(params.map((p, i) => ({
       name: names[i]!,
       size: p.numel,
@@ -256,6 +281,7 @@ export abstract class Optimizer<Options, Hyper extends SgdHyper, SavedOptions> {
         if (j !== undefined && old.buffers[j] === buffers[i]) fused.setMomentumReady(i, old.fused.momentumReady(j));
       });
     }
+    old?.fused.dispose();
     const layout: GroupLayout = { fused, params: [...params], names: [...names], buffers, excluded, versions: params.map(() => -1) };
     this.layouts.set(group, layout);
     return layout;

@@ -3,7 +3,9 @@
 import { DisposedError, noGrad, tensor, testing, type Device, type Tensor } from '@largebatch/tensor';
 import { describe, expect, it } from 'vitest';
 
-import { LARS, NonFiniteGradientError, OptimizerArgumentError, OptimizerOptionError, SGD, type NamedParameter, type OptimizerStateDict } from '../src/index';
+import {
+  createOptimizerState, LARS, NonFiniteGradientError, OptimizerArgumentError, OptimizerOptionError, SGD, sgdStep, type NamedParameter, type OptimizerStateDict,
+} from '../src/index';
 import { setGrads, valuesOf } from './tensor-params';
 
 const leaf = (values: number[], shape = [values.length], device: Device = 'cpu') => tensor(values, { shape, requiresGrad: true, device });
@@ -89,6 +91,16 @@ describe('parameters', () => {
   });
 });
 
+/**
+ * The NonFiniteGradientError of one step: the step throws it on the CPU; on CUDA the step
+ * does not wait for the device, and synchronize() throws it.
+ */
+function stepError(opt: SGD | LARS, device: Device): NonFiniteGradientError {
+  if (device === 'cpu') return thrown(() => opt.step()) as NonFiniteGradientError;
+  opt.step();
+  return thrown(() => opt.synchronize()) as NonFiniteGradientError;
+}
+
 testing.describeEachDevice(describe, 'gradients', (device) => {
   it('skips a parameter without a gradient, as PyTorch', () => {
     const [a, b] = [leaf([1, 2], undefined, device), leaf([3], undefined, device)];
@@ -103,16 +115,54 @@ testing.describeEachDevice(describe, 'gradients', (device) => {
     const [a, b, c, d] = [leaf([1, 2], undefined, device), leaf([3], undefined, device), leaf([4, 5], undefined, device), leaf([6], undefined, device)];
     const opt = new LARS([{ params: [['a', a], ['b', b]] as NamedParameter[] }, { params: [['c', c], ['d', d]] as NamedParameter[] }], { lr: 0.1 });
     setGrads([a, b, c, d], [Float32Array.of(1, 1), Float32Array.of(Number.NaN), Float32Array.of(1, Number.POSITIVE_INFINITY), Float32Array.of(1)]);
-    const e = thrown(() => opt.step()) as NonFiniteGradientError;
+    const e = stepError(opt, device);
     expect(e).toBeInstanceOf(NonFiniteGradientError);
     expect(e.indices).toEqual([1, 2]);
     expect(e.tensorName).toBe('b');
-    expect(e.message).toMatch(/LARS.step: the gradient of tensor 1 \('b'\) holds NaN or Inf \(and 1 more: 2\)/);
+    expect(e.fromPreviousStep).toBe(device === 'cuda');
+    expect(e.message).toMatch(device === 'cpu'
+      ? /LARS.step: the gradient of tensor 1 \('b'\) holds NaN or Inf \(and 1 more: 2\)/
+      : /LARS.synchronize: the gradient of tensor 1 \('b'\) held NaN or Inf in the previous step \(reported now: a CUDA step does not wait for the device\) \(and 1 more: 2\)/);
     const [va, vb, vc, vd] = valuesOf([a, b, c, d]);
     expect(vb).toEqual(Float32Array.of(3));
     expect(vc).toEqual(Float32Array.of(4, 5));
     expect(va).not.toEqual(Float32Array.of(1, 2));
     expect(vd).not.toEqual(Float32Array.of(6));
+    expect(() => opt.synchronize()).not.toThrow(); // reported once
+    opt.dispose();
+  });
+
+  it('after a NaN step the next step runs (on CUDA it then reports the NaN), and first-step momentum is not taken as ready', () => {
+    // With dampening, a momentum buffer's first step (buf = g) differs from a later one
+    // (buf = 0.9 buf + 0.5 g): 'b' had NaN at its first step, so its second is its first.
+    const options = { lr: 0.1, momentum: 0.9, dampening: 0.5 };
+    const steps = [[Float32Array.of(1, -2), Float32Array.of(Number.NaN)], [Float32Array.of(0.5, 0.25), Float32Array.of(2)]];
+    const reference = [Float32Array.of(1, 2), Float32Array.of(3)];
+    const state = createOptimizerState();
+    const [a, b] = reference.map((v) => leaf([...v], undefined, device)) as [Tensor, Tensor];
+    const opt = new SGD([['a', a], ['b', b]], options);
+    const reported: (number[] | null)[] = [];
+    for (const grads of steps) {
+      try {
+        sgdStep(reference, grads, state, options);
+      } catch (e) {
+        expect(e).toBeInstanceOf(NonFiniteGradientError);
+      }
+      setGrads([a, b], grads);
+      try {
+        opt.step();
+        reported.push(null);
+      } catch (e) {
+        expect(e).toBeInstanceOf(NonFiniteGradientError);
+        reported.push([...(e as NonFiniteGradientError).indices]);
+      }
+    }
+    opt.synchronize();
+    // The CPU reports the NaN at its step, CUDA at the step after (which has run).
+    expect(reported).toEqual(device === 'cpu' ? [[1], null] : [null, [1]]);
+    const values = valuesOf([a, b]);
+    values.forEach((v, i) => v.forEach((x, j) => expect(x, `param ${i}[${j}]`).toBeCloseTo(reference[i]![j]!, 6)));
+    opt.dispose();
   });
 });
 

@@ -1,4 +1,5 @@
 import { DeviceCode, native, type BufferHandle } from '@largebatch/cuda-kernels';
+import { DisposedError } from '@largebatch/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import {
@@ -163,6 +164,7 @@ describe('FusedGroup equals the for-loop reference (sgdStep / larsStep)', () => 
     expectAllClose('others', after, params);
     for (const i of [1, 3, 6]) expect(group.momentumReady(i)).toBe(false);
     expect(group.momentumReady(0)).toBe(true);
+    expect(() => group.synchronize()).not.toThrow(); // a CPU step reports itself
   });
 
   it('rejects bad options and arguments with typed errors, and bad spans with the addon error', () => {
@@ -177,5 +179,9 @@ describe('FusedGroup equals the for-loop reference (sgdStep / larsStep)', () => 
     expect(() => noMomentum.sgdStep([spans[0]!], { lr: 1, momentum: 0.9 })).toThrow(/argument 'tensors\[0\].momentum' must be a buffer span, since momentum is 0.9/);
     const tooFar = new FusedGroup([{ name: 'w', size: 8, param: { buffer: fx.grads[0]!, offset: 0 } }]);
     expect(() => tooFar.sgdStep([spans[1]!], { lr: 1 })).toThrow(/largebatch kernel 'optimStep': elements \[0, 8\) are outside a buffer of 3/);
+    group.dispose();
+    group.dispose();
+    expect(() => group.sgdStep(spans, { lr: 1 })).toThrow(DisposedError);
+    expect(() => group.momentumReady(0)).toThrow(/FusedGroup: the group was disposed/);
   });
 });

@@ -127,6 +127,20 @@ interface EpochResult {
 
 let trainingBatches = 0;
 
+/**
+ * Runs an optimizer call at batch `batch`, turning a NaN/Inf gradient into a DivergenceError
+ * at the batch that had it (on CUDA the one before: its report comes a call late).
+ */
+export function reportDivergence(epoch: number, batch: number, call: () => void): void {
+  try {
+    call();
+  } catch (e) {
+    if (!(e instanceof NonFiniteGradientError)) throw e;
+    const at = e.fromPreviousStep ? batch - 1 : batch;
+    throw new DivergenceError(epoch, at, `a gradient is not finite (${e.tensorName}); the last good checkpoint is kept`);
+  }
+}
+
 /** One epoch of training; throws DivergenceError at the first NaN or Inf loss or gradient. */
 async function trainEpoch(
   model: Module, optimizer: SGD | LARS, loader: DataLoader, epoch: number, lrAt: (i: number) => number, config: TrainConfig, reporter: Reporter,
@@ -157,14 +171,7 @@ async function trainEpoch(
           optimizer.zeroGrad();
           throw new DivergenceError(epoch, i, `the loss is ${loss}; the last good checkpoint is kept`);
         }
-        try {
-          optimizer.step();
-        } catch (e) {
-          if (e instanceof NonFiniteGradientError) {
-            throw new DivergenceError(epoch, i, `a gradient is not finite (${e.tensorName}); the last good checkpoint is kept`);
-          }
-          throw e;
-        }
+        reportDivergence(epoch, i, () => optimizer.step());
         optimizer.zeroGrad();
         const n = labels.shape[0]!;
         lossSum += loss! * n;
@@ -177,6 +184,8 @@ async function trainEpoch(
         labels.dispose();
       }
     }
+    // On CUDA the epoch's last step is checked only now (steps do not wait for the device).
+    reportDivergence(epoch, i, () => optimizer.synchronize());
   } finally {
     progress.stop();
   }

@@ -58,6 +58,7 @@ Status keep_pool_memory() {
 }
 
 Status pinned_alloc(size_t bytes, void** out) { return LB_CUDA(cudaMallocHost(out, bytes)); }
+void pinned_free(void* ptr) { cudaFreeHost(ptr); }
 
 // Only memory whose frees the device has completed is released: call after a synchronize.
 Status trim_pool() {
@@ -90,6 +91,7 @@ Status pinned_alloc(size_t bytes, void** out) {
   if (*out == nullptr) return LB_FAIL("out of host memory for " + std::to_string(bytes) + " bytes of staging");
   return Status::Ok();
 }
+void pinned_free(void* ptr) { std::free(ptr); }
 #endif
 
 constexpr size_t kStagingBytes = size_t{4} << 20;
@@ -236,6 +238,37 @@ Status cuda_read(void* host_dst, const void* device_src, size_t bytes) {
     LB_RETURN_IF_FAILED(LB_CUDA(cudaStreamSynchronize(s->stream)));
     std::memcpy(static_cast<char*>(host_dst) + done, s->staging, n);
   }
+  return Status::Ok();
+}
+
+CudaReadBack::~CudaReadBack() {
+  cudaEvent_t event = static_cast<cudaEvent_t>(event_);
+  if (pending_) cudaEventSynchronize(event);
+  if (event) cudaEventDestroy(event);
+  if (pinned_) pinned_free(pinned_);
+}
+
+Status CudaReadBack::start(const void* device_src) {
+  DeviceState* s;
+  LB_RETURN_IF_FAILED(usable(&s));
+  if (pending_) return LB_FAIL("CudaReadBack::start: the previous read-back was not collected");
+  if (!pinned_) LB_RETURN_IF_FAILED(pinned_alloc(bytes_, &pinned_));
+  if (!event_) {
+    cudaEvent_t event;
+    LB_RETURN_IF_FAILED(LB_CUDA(cudaEventCreateWithFlags(&event, cudaEventDisableTiming)));
+    event_ = event;
+  }
+  LB_RETURN_IF_FAILED(LB_CUDA(cudaMemcpyAsync(pinned_, device_src, bytes_, cudaMemcpyDeviceToHost, s->stream)));
+  LB_RETURN_IF_FAILED(LB_CUDA(cudaEventRecord(static_cast<cudaEvent_t>(event_), s->stream)));
+  pending_ = true;
+  return Status::Ok();
+}
+
+Status CudaReadBack::wait(void* host_dst) {
+  if (!pending_) return LB_FAIL("CudaReadBack::wait: no read-back is pending");
+  pending_ = false;
+  LB_RETURN_IF_FAILED(LB_CUDA(cudaEventSynchronize(static_cast<cudaEvent_t>(event_))));
+  std::memcpy(host_dst, pinned_, bytes_);
   return Status::Ok();
 }
 

@@ -55,6 +55,30 @@ void cuda_reset_peak_memory();
 // allocations take it from the device again. As torch.cuda.empty_cache().
 Status cuda_empty_cache();
 
+// A device-to-host copy that the host collects later, such as an optimizer step's NaN/Inf
+// report: start() queues the copy into pinned memory of its own and records an event after
+// it; wait() waits for that event alone (not for the work queued since), then hands the
+// bytes over. The pinned memory and the event are made at the first start().
+class CudaReadBack {
+ public:
+  explicit CudaReadBack(size_t bytes) : bytes_(bytes) {}
+  CudaReadBack(const CudaReadBack&) = delete;
+  CudaReadBack& operator=(const CudaReadBack&) = delete;
+  // Waits for a copy still in flight, which writes into the pinned memory freed here.
+  ~CudaReadBack();
+  // Queues the copy of `bytes` from device_src; fails while an earlier one is pending.
+  Status start(const void* device_src);
+  bool pending() const { return pending_; }
+  // Waits for the pending copy and copies its bytes to host_dst; fails if none is pending.
+  Status wait(void* host_dst);
+
+ private:
+  size_t bytes_;
+  void* pinned_ = nullptr;
+  void* event_ = nullptr;  // a cudaEvent_t
+  bool pending_ = false;
+};
+
 // Device memory for the length of one call (a kernel's workspace, say), freed in stream
 // order when it goes out of scope, so the kernels queued before still see it.
 class CudaScratch {

@@ -24,5 +24,9 @@ Status cuda_synchronize() { return LB_FAIL(kNotBuilt); }
 CudaMemoryStats cuda_memory_stats() { return {}; }
 void cuda_reset_peak_memory() {}
 Status cuda_empty_cache() { return Status::Ok(); }
+// Nothing can be on a device to read back.
+CudaReadBack::~CudaReadBack() = default;
+Status CudaReadBack::start(const void*) { return LB_FAIL(kNotBuilt); }
+Status CudaReadBack::wait(void*) { return LB_FAIL(kNotBuilt); }
 
 }  // namespace lb
