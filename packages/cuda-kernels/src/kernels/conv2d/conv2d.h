@@ -10,6 +10,7 @@
 // (an implicit GEMM; same results to rounding, deterministic). Bench: bench/conv.ts.
 #pragma once
 #include <cstdint>
+#include <memory>
 
 #include "../../core/dtype.h"
 #include "../../core/status.h"
@@ -60,5 +61,18 @@ inline void copy_values(const T* src, int64_t n, T* dst) {
 bool conv2d_shifted_fits(const Conv2dShape& s, bool backward_weight);
 Status conv2d_shifted_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y);
 Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw);
+
+// Float32 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) (conv2d_winograd_cpu.cc).
+// conv2d_winograd_applies: the shapes it computes (3x3, stride 1, dilation 1, one group,
+// any padding); conv2d_winograd_pays: those where it measured faster than the other paths,
+// which conv2d_forward_cpu (and so the adjoint backward data) sends it.
+bool conv2d_winograd_applies(const Conv2dShape& s);
+bool conv2d_winograd_pays(const Conv2dShape& s);
+Status conv2d_winograd_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y);
+
+// Float32 scratch of count values, allocated up front so that a failure is a Status, not an
+// exception; *at is its start rounded up to 64 bytes (packed micro-kernel operands need
+// aligned loads).
+Status aligned_scratch(int64_t count, std::unique_ptr<float[]>* out, float** at);
 
 }  // namespace lb

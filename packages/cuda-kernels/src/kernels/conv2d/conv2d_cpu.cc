@@ -13,7 +13,9 @@
 // dW_g += dY_g col^T over a thread's chunks, each thread into its own accumulator, summed
 // at the end (so results do not depend on scheduling). dbias sums dy per channel in double.
 // Float32 1x1 stride-1 unpadded convolutions skip all this: one GEMM per group over the
-// whole batch reads and writes the tensors in place as batched columns (gemm.h).
+// whole batch reads and writes the tensors in place as batched columns (gemm.h). Float32
+// 3x3 stride-1 convolutions where conv2d_winograd_pays holds go to Winograd F(2x2, 3x3)
+// (conv2d_winograd_cpu.cc), forward and so backward data (the adjoint's forward).
 // Bench: `npx tsx bench/conv.ts` from the repo root (ResNet shapes against PyTorch).
 #include <algorithm>
 #include <memory>
@@ -484,8 +486,8 @@ bool shifted(DType type, const Conv2dShape& s, bool backward_weight) {
 
 // A stride-1 convolution's backward data is the forward of its adjoint: input dy, output dx,
 // the kernel flipped and transposed to [C, K/groups, R, S], padding dil*(kernel - 1) - pad.
-// Float32 takes it (a GEMM and an unfolding, or shifted windows, in place of a GEMM and a
-// scatter-add); float64 keeps col2im as the reference. Measured (dev/conv), it wins for
+// Float32 takes it (a GEMM and an unfolding, shifted windows or Winograd, in place of a
+// GEMM and a scatter-add); float64 keeps col2im as the reference. Measured (dev/conv), it wins for
 // kernels larger than 1x1 whose taps are all live: a 1x1 kernel's col2im is a GEMM in
 // place, and where taps read only padding (planes of 1x1) the flipped copy of the whole
 // kernel costs more than the GEMM over the live taps. The adjoint's GEMMs have C/groups
@@ -541,6 +543,9 @@ Status conv2d_check(const Conv2dShape& s) {
 
 Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const void* w, const void* bias, void* y) {
   LB_RETURN_IF_FAILED(conv2d_check(s));
+  if (type == DType::F32 && conv2d_winograd_pays(s))
+    return conv2d_winograd_forward(s, static_cast<const float*>(x), static_cast<const float*>(w),
+                                   static_cast<const float*>(bias), static_cast<float*>(y));
   if (shifted(type, s, false))
     return conv2d_shifted_forward(s, static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
                                   static_cast<float*>(y));

@@ -152,16 +152,14 @@ struct Plan {
   }
 };
 
-// Scratch, allocated up front so that a failure is a Status, not an exception; *at is its
-// start rounded up to 64 bytes (packed micro-kernel operands need aligned loads).
-Status aligned(int64_t count, std::unique_ptr<float[]>* out, float** at) {
+}  // namespace
+
+Status aligned_scratch(int64_t count, std::unique_ptr<float[]>* out, float** at) {
   out->reset(new (std::nothrow) float[static_cast<size_t>(count + 16)]);
   if (!*out) return LB_FAIL("conv2d: out of memory for " + std::to_string(count * 4) + " bytes of scratch");
   *at = out->get() + (16 - reinterpret_cast<uintptr_t>(out->get()) / 4 % 16) % 16;
   return Status::Ok();
 }
-
-}  // namespace
 
 bool conv2d_shifted_fits(const Conv2dShape& s, bool backward_weight) {
   const double wide = static_cast<double>(plane_rows(s)) * static_cast<double>(plane_cols(s));
@@ -174,7 +172,7 @@ Status conv2d_shifted_forward(const Conv2dShape& s, const float* x, const float*
   const int64_t per_worker = plan.xp_size() + plan.wide_size();
   std::unique_ptr<float[]> scratch;
   float* base = nullptr;
-  LB_RETURN_IF_FAILED(aligned(per_worker * plan.workers, &scratch, &base));
+  LB_RETURN_IF_FAILED(aligned_scratch(per_worker * plan.workers, &scratch, &base));
   plan.run([&](int64_t wk, bool first, int64_t n0, int64_t nb) {
     float* xp = base + wk * per_worker;
     float* wide = xp + plan.xp_size();
@@ -239,7 +237,7 @@ Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, cons
   const int64_t per_worker = round_up(pb_at + (per_tap ? b_size : 0) + tap_size + weights, 16);
   std::unique_ptr<float[]> scratch;
   float* base = nullptr;
-  LB_RETURN_IF_FAILED(aligned(per_worker * plan.workers, &scratch, &base));
+  LB_RETURN_IF_FAILED(aligned_scratch(per_worker * plan.workers, &scratch, &base));
   auto accumulator = [&](int64_t wk) { return wk == 0 ? dw : base + (wk + 1) * per_worker - weights; };
   plan.run([&](int64_t wk, bool first, int64_t n0, int64_t nb) {
     float* xp = base + wk * per_worker;

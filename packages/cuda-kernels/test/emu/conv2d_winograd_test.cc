@@ -1,0 +1,133 @@
+// The Winograd F(2x2, 3x3) CPU convolution (src/kernels/conv2d/conv2d_winograd_cpu.cc)
+// against the float64 CPU kernel (im2col + plain double GEMM) on the same random values:
+// planes 1x1 to 17x17 (odd sizes: partial edge tiles), batch 1 and 3, channels no multiple
+// of 8 (nor of the micro-kernel's tile), padding 0, 1 and 2, with and without bias, on 1,
+// 2 and 3 threads (blocks of several images, a short last block). Then the dispatch:
+// float32 forward and backward data (the adjoint's forward) where conv2d_winograd_pays
+// sends them to Winograd, against float64. Outputs start as random values, so
+// overwriting is checked.
+// Error allowed: max |got - want| / max |want| below 2e-6. The transforms add and halve
+// values before and after the multiply, so float32 rounding runs above the direct
+// convolution's; on these cases it stays below 3e-7, while scaling one term of a transform
+// by 1.0001 shows up as 6e-5. Run: lb_emu_tests conv2d_winograd.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "../../src/core/thread_pool.h"
+#include "../../src/kernels/conv2d/conv2d.h"
+#include "harness.h"
+
+namespace {
+
+using lb::Conv2dShape;
+using lb::DType;
+
+constexpr double kTolerance = 2e-6;
+
+struct Case {
+  int64_t n, c, h, w, k, pad;
+};
+
+Conv2dShape shape_of(const Case& c) {
+  return {c.n, c.c, c.h, c.w, c.k, 3, 3, c.h + 2 * c.pad - 2, c.w + 2 * c.pad - 2, 1, 1, c.pad, c.pad, 1, 1, 1};
+}
+
+std::string name_of(const Case& c, bool bias, int threads) {
+  char what[160];
+  std::snprintf(what, sizeof what, "n%lld c%lld %lldx%lld k%lld pad %lld%s, %d threads", (long long)c.n,
+                (long long)c.c, (long long)c.h, (long long)c.w, (long long)c.k, (long long)c.pad, bias ? " bias" : "",
+                threads);
+  return what;
+}
+
+std::vector<double> widened(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
+
+// max |got - want| / max |want| (infinite when got holds a NaN).
+double norm_error(const std::vector<float>& got, const std::vector<double>& want) {
+  double diff = 0, scale = 1e-30;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double d = std::fabs(got[i] - want[i]);
+    diff = std::isnan(d) ? INFINITY : std::max(diff, d);
+    scale = std::max(scale, std::fabs(want[i]));
+  }
+  return diff / scale;
+}
+
+std::vector<double> forward_f64(const Conv2dShape& s, const std::vector<float>& x, const std::vector<float>& w,
+                                const std::vector<float>* bias) {
+  const std::vector<double> xd = widened(x), wd = widened(w), bd = bias ? widened(*bias) : std::vector<double>();
+  std::vector<double> y(static_cast<size_t>(s.n * s.k * s.p * s.q));
+  LBT_CHECK(lb::conv2d_forward_cpu(DType::F64, s, xd.data(), wd.data(), bias ? bd.data() : nullptr, y.data()).ok,
+            "conv2d_forward_cpu float64");
+  return y;
+}
+
+// Every plane from 1x1 to 17x17 that padding 0, 1 or 2 leaves an output for, in pairs of
+// sides, over a few channel counts.
+std::vector<Case> cases() {
+  const int64_t sides[][2] = {{1, 1}, {1, 2}, {2, 2}, {3, 3}, {3, 4}, {4, 4}, {5, 7}, {6, 6}, {8, 8}, {9, 5}, {16, 16}, {17, 17}, {17, 11}};
+  const int64_t channels[][2] = {{1, 1}, {3, 5}, {13, 7}, {19, 37}};
+  std::vector<Case> out;
+  int which = 0;
+  for (const auto& hw : sides)
+    for (int64_t pad = 0; pad <= 2; ++pad) {
+      if (hw[0] + 2 * pad < 3 || hw[1] + 2 * pad < 3) continue;
+      const auto& ck = channels[which++ % 4];
+      out.push_back({which % 2 ? 3 : 1, ck[0], hw[0], hw[1], ck[1], pad});
+    }
+  return out;
+}
+
+LBT_TEST(conv2d_winograd, matches_float64) {
+  const int saved = lb::num_threads();
+  int count = 0;
+  for (int threads : {1, 2, 3}) {
+    lb::set_num_threads(threads);
+    for (const Case& c : cases()) {
+      const bool with_bias = ++count % 2 == 0;
+      const Conv2dShape s = shape_of(c);
+      const std::vector<float> x = lbt::random_floats(s.n * s.c * s.h * s.w, 1), w = lbt::random_floats(s.k * s.c * 9, 2);
+      const std::vector<float> bias = lbt::random_floats(s.k, 3);
+      std::vector<float> y = lbt::random_floats(s.n * s.k * s.p * s.q, 4);
+      const lb::Status st = lb::conv2d_winograd_forward(s, x.data(), w.data(), with_bias ? bias.data() : nullptr, y.data());
+      LBT_CHECK(st.ok, name_of(c, with_bias, threads) + ": " + st.message);
+      const double e = norm_error(y, forward_f64(s, x, w, with_bias ? &bias : nullptr));
+      LBT_CHECK(e < kTolerance, name_of(c, with_bias, threads) + ": y error " + std::to_string(e));
+    }
+  }
+  lb::set_num_threads(saved);
+}
+
+// Through conv2d_forward_cpu and conv2d_backward_data_cpu, on shapes the dispatch sends to
+// Winograd (checked here, so a changed rule cannot silently test the other paths).
+LBT_TEST(conv2d_winograd, dispatched_forward_and_backward_data) {
+  const Case shapes[] = {{3, 32, 8, 8, 40, 1}, {2, 37, 4, 6, 33, 1}, {1, 48, 2, 2, 35, 1}};
+  for (const Case& c : shapes) {
+    const Conv2dShape s = shape_of(c);
+    const Conv2dShape adjoint{s.n, s.k, s.p, s.q, s.c, 3, 3, s.h, s.w, 1, 1, 2 - s.pad_h, 2 - s.pad_w, 1, 1, 1};
+    LBT_CHECK(lb::conv2d_winograd_pays(s) && lb::conv2d_winograd_pays(adjoint), name_of(c, true, 0) + ": not sent to Winograd");
+    const std::vector<float> x = lbt::random_floats(s.n * s.c * s.h * s.w, 5), w = lbt::random_floats(s.k * s.c * 9, 6);
+    const std::vector<float> bias = lbt::random_floats(s.k, 7), dy = lbt::random_floats(s.n * s.k * s.p * s.q, 8);
+    std::vector<float> y = lbt::random_floats(dy.size(), 9), dx = lbt::random_floats(x.size(), 10);
+    LBT_CHECK(lb::conv2d_forward_cpu(DType::F32, s, x.data(), w.data(), bias.data(), y.data()).ok, "conv2d_forward_cpu");
+    LBT_CHECK(lb::conv2d_backward_data_cpu(DType::F32, s, dy.data(), w.data(), dx.data()).ok, "conv2d_backward_data_cpu");
+    const std::vector<double> dyd = widened(dy), wd = widened(w);
+    std::vector<double> dx_want(x.size());
+    LBT_CHECK(lb::conv2d_backward_data_cpu(DType::F64, s, dyd.data(), wd.data(), dx_want.data()).ok,
+              "conv2d_backward_data_cpu float64");
+    const double ey = norm_error(y, forward_f64(s, x, w, &bias)), edx = norm_error(dx, dx_want);
+    LBT_CHECK(ey < kTolerance, name_of(c, true, lb::num_threads()) + ": y error " + std::to_string(ey));
+    LBT_CHECK(edx < kTolerance, name_of(c, true, lb::num_threads()) + ": dx error " + std::to_string(edx));
+  }
+}
+
+LBT_TEST(conv2d_winograd, refuses_other_kernels) {
+  Conv2dShape s = shape_of({1, 3, 5, 5, 4, 1});
+  s.stride_h = s.stride_w = 2;
+  s.p = s.q = 3;
+  const lb::Status st = lb::conv2d_winograd_forward(s, nullptr, nullptr, nullptr, nullptr);
+  LBT_CHECK(!st.ok && st.message.find("stride 1") != std::string::npos, "a stride-2 convolution: " + st.message);
+}
+
+}  // namespace
