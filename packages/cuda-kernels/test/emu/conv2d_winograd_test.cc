@@ -1,15 +1,16 @@
-// The Winograd F(2x2, 3x3) CPU convolution (src/kernels/conv2d/conv2d_winograd_cpu.cc)
-// against the float64 CPU kernel (im2col + plain double GEMM) on the same random values:
-// planes 1x1 to 17x17 (odd sizes: partial edge tiles), batch 1 and 3, channels no multiple
-// of 8 (nor of the micro-kernel's tile), padding 0, 1 and 2, with and without bias, on 1,
-// 2 and 3 threads (blocks of several images, a short last block). Then the dispatch:
-// float32 forward and backward data (the adjoint's forward) where conv2d_winograd_pays
-// sends them to Winograd, against float64. Outputs start as random values, so
-// overwriting is checked.
-// Error allowed: max |got - want| / max |want| below 2e-6. The transforms add and halve
-// values before and after the multiply, so float32 rounding runs above the direct
-// convolution's; on these cases it stays below 3e-7, while scaling one term of a transform
-// by 1.0001 shows up as 6e-5. Run: lb_emu_tests conv2d_winograd.
+// The Winograd F(2x2, 3x3) and F(4x4, 3x3) CPU convolutions
+// (src/kernels/conv2d/conv2d_winograd_cpu.cc) against the float64 CPU kernel (im2col +
+// plain double GEMM) on the same random values: planes 1x1 to 17x17 (partial edge tiles),
+// batch 1 and 3, channels no multiple of 8 (nor of the micro-kernel's tile), padding 0, 1
+// and 2, with and without bias, on 1, 2 and 3 threads (blocks of several images, a short
+// last block). Then the dispatch: float32 forward and backward data (the adjoint's
+// forward) where conv2d_winograd_tile sends them to Winograd (both tiles), against
+// float64. Outputs start as random values, so overwriting is checked.
+// Error allowed: max |got - want| / max |want| below 2e-6 for F(2x2) and 2e-5 for F(4x4).
+// The transforms add and scale values before and after the multiply, so float32 rounding
+// runs above the direct convolution's: on these cases up to 3e-7 for F(2x2) and 4.3e-6 for
+// F(4x4) (its transforms scale by up to 8), while scaling one term of a transform by
+// 1.0001 shows up as 6e-5 or more. Run: lb_emu_tests conv2d_winograd.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -23,7 +24,7 @@ namespace {
 using lb::Conv2dShape;
 using lb::DType;
 
-constexpr double kTolerance = 2e-6;
+constexpr double kTolerance[2] = {2e-6, 2e-5};  // F(2x2), F(4x4)
 
 struct Case {
   int64_t n, c, h, w, k, pad;
@@ -82,31 +83,38 @@ std::vector<Case> cases() {
 LBT_TEST(conv2d_winograd, matches_float64) {
   const int saved = lb::num_threads();
   int count = 0;
-  for (int threads : {1, 2, 3}) {
-    lb::set_num_threads(threads);
-    for (const Case& c : cases()) {
-      const bool with_bias = ++count % 2 == 0;
-      const Conv2dShape s = shape_of(c);
-      const std::vector<float> x = lbt::random_floats(s.n * s.c * s.h * s.w, 1), w = lbt::random_floats(s.k * s.c * 9, 2);
-      const std::vector<float> bias = lbt::random_floats(s.k, 3);
-      std::vector<float> y = lbt::random_floats(s.n * s.k * s.p * s.q, 4);
-      const lb::Status st = lb::conv2d_winograd_forward(s, x.data(), w.data(), with_bias ? bias.data() : nullptr, y.data());
-      LBT_CHECK(st.ok, name_of(c, with_bias, threads) + ": " + st.message);
-      const double e = norm_error(y, forward_f64(s, x, w, with_bias ? &bias : nullptr));
-      LBT_CHECK(e < kTolerance, name_of(c, with_bias, threads) + ": y error " + std::to_string(e));
+  for (int tile : {2, 4})
+    for (int threads : {1, 2, 3}) {
+      lb::set_num_threads(threads);
+      for (const Case& c : cases()) {
+        const bool with_bias = ++count % 2 == 0;
+        const Conv2dShape s = shape_of(c);
+        const std::vector<float> x = lbt::random_floats(s.n * s.c * s.h * s.w, 1), w = lbt::random_floats(s.k * s.c * 9, 2);
+        const std::vector<float> bias = lbt::random_floats(s.k, 3);
+        std::vector<float> y = lbt::random_floats(s.n * s.k * s.p * s.q, 4);
+        const std::string what = "F(" + std::to_string(tile) + "x" + std::to_string(tile) + ") " + name_of(c, with_bias, threads);
+        const lb::Status st = lb::conv2d_winograd_forward(s, tile, x.data(), w.data(), with_bias ? bias.data() : nullptr, y.data());
+        LBT_CHECK(st.ok, what + ": " + st.message);
+        const double e = norm_error(y, forward_f64(s, x, w, with_bias ? &bias : nullptr));
+        LBT_CHECK(e < kTolerance[tile / 4], what + ": y error " + std::to_string(e));
+      }
     }
-  }
   lb::set_num_threads(saved);
 }
 
 // Through conv2d_forward_cpu and conv2d_backward_data_cpu, on shapes the dispatch sends to
-// Winograd (checked here, so a changed rule cannot silently test the other paths).
+// each tile (checked here, so a changed rule cannot silently test the other paths).
 LBT_TEST(conv2d_winograd, dispatched_forward_and_backward_data) {
-  const Case shapes[] = {{3, 32, 8, 8, 40, 1}, {2, 37, 4, 6, 33, 1}, {1, 48, 2, 2, 35, 1}};
-  for (const Case& c : shapes) {
+  const struct {
+    Case c;
+    int tile;
+  } shapes[] = {{{3, 32, 8, 8, 40, 1}, 2}, {{2, 37, 4, 6, 33, 1}, 2}, {{1, 48, 2, 2, 35, 1}, 2}, {{2, 33, 16, 20, 41, 1}, 4}};
+  for (const auto& [c, tile] : shapes) {
     const Conv2dShape s = shape_of(c);
     const Conv2dShape adjoint{s.n, s.k, s.p, s.q, s.c, 3, 3, s.h, s.w, 1, 1, 2 - s.pad_h, 2 - s.pad_w, 1, 1, 1};
-    LBT_CHECK(lb::conv2d_winograd_pays(s) && lb::conv2d_winograd_pays(adjoint), name_of(c, true, 0) + ": not sent to Winograd");
+    const std::string what = name_of(c, true, lb::num_threads());
+    LBT_CHECK(lb::conv2d_winograd_tile(s) == tile && lb::conv2d_winograd_tile(adjoint) == tile,
+              what + ": not sent to F(" + std::to_string(tile) + "x" + std::to_string(tile) + ")");
     const std::vector<float> x = lbt::random_floats(s.n * s.c * s.h * s.w, 5), w = lbt::random_floats(s.k * s.c * 9, 6);
     const std::vector<float> bias = lbt::random_floats(s.k, 7), dy = lbt::random_floats(s.n * s.k * s.p * s.q, 8);
     std::vector<float> y = lbt::random_floats(dy.size(), 9), dx = lbt::random_floats(x.size(), 10);
@@ -117,8 +125,8 @@ LBT_TEST(conv2d_winograd, dispatched_forward_and_backward_data) {
     LBT_CHECK(lb::conv2d_backward_data_cpu(DType::F64, s, dyd.data(), wd.data(), dx_want.data()).ok,
               "conv2d_backward_data_cpu float64");
     const double ey = norm_error(y, forward_f64(s, x, w, &bias)), edx = norm_error(dx, dx_want);
-    LBT_CHECK(ey < kTolerance, name_of(c, true, lb::num_threads()) + ": y error " + std::to_string(ey));
-    LBT_CHECK(edx < kTolerance, name_of(c, true, lb::num_threads()) + ": dx error " + std::to_string(edx));
+    LBT_CHECK(ey < kTolerance[tile / 4], what + ": y error " + std::to_string(ey));
+    LBT_CHECK(edx < kTolerance[tile / 4], what + ": dx error " + std::to_string(edx));
   }
 }
 
@@ -126,8 +134,10 @@ LBT_TEST(conv2d_winograd, refuses_other_kernels) {
   Conv2dShape s = shape_of({1, 3, 5, 5, 4, 1});
   s.stride_h = s.stride_w = 2;
   s.p = s.q = 3;
-  const lb::Status st = lb::conv2d_winograd_forward(s, nullptr, nullptr, nullptr, nullptr);
+  const lb::Status st = lb::conv2d_winograd_forward(s, 2, nullptr, nullptr, nullptr, nullptr);
   LBT_CHECK(!st.ok && st.message.find("stride 1") != std::string::npos, "a stride-2 convolution: " + st.message);
+  const lb::Status t = lb::conv2d_winograd_forward(shape_of({1, 3, 5, 5, 4, 1}), 3, nullptr, nullptr, nullptr, nullptr);
+  LBT_CHECK(!t.ok && t.message.find("tile 3") != std::string::npos, "F(3x3): " + t.message);
 }
 
 }  // namespace

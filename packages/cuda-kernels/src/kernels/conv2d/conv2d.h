@@ -62,13 +62,15 @@ bool conv2d_shifted_fits(const Conv2dShape& s, bool backward_weight);
 Status conv2d_shifted_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y);
 Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw);
 
-// Float32 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) (conv2d_winograd_cpu.cc).
-// conv2d_winograd_applies: the shapes it computes (3x3, stride 1, dilation 1, one group,
-// any padding); conv2d_winograd_pays: those where it measured faster than the other paths,
-// which conv2d_forward_cpu (and so the adjoint backward data) sends it.
+// Float32 3x3 stride-1 convolutions by Winograd's F(m x m, 3x3), m = tile = 2 or 4
+// (conv2d_winograd_cpu.cc). conv2d_winograd_applies: the shapes it computes (3x3, stride 1,
+// dilation 1, one group, any padding); conv2d_winograd_tile: the m that measured fastest
+// for a shape, or 0 where the other paths did, which conv2d_forward_cpu (and so the
+// adjoint backward data) follows.
 bool conv2d_winograd_applies(const Conv2dShape& s);
-bool conv2d_winograd_pays(const Conv2dShape& s);
-Status conv2d_winograd_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y);
+int conv2d_winograd_tile(const Conv2dShape& s);
+Status conv2d_winograd_forward(const Conv2dShape& s, int tile, const float* x, const float* w, const float* bias,
+                               float* y);
 
 // Float32 scratch of count values, allocated up front so that a failure is a Status, not an
 // exception; *at is its start rounded up to 64 bytes (packed micro-kernel operands need

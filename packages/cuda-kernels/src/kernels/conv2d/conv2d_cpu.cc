@@ -14,7 +14,7 @@
 // at the end (so results do not depend on scheduling). dbias sums dy per channel in double.
 // Float32 1x1 stride-1 unpadded convolutions skip all this: one GEMM per group over the
 // whole batch reads and writes the tensors in place as batched columns (gemm.h). Float32
-// 3x3 stride-1 convolutions where conv2d_winograd_pays holds go to Winograd F(2x2, 3x3)
+// 3x3 stride-1 convolutions where conv2d_winograd_tile says so go to Winograd
 // (conv2d_winograd_cpu.cc), forward and so backward data (the adjoint's forward).
 // Bench: `npx tsx bench/conv.ts` from the repo root (ResNet shapes against PyTorch).
 #include <algorithm>
@@ -543,8 +543,8 @@ Status conv2d_check(const Conv2dShape& s) {
 
 Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const void* w, const void* bias, void* y) {
   LB_RETURN_IF_FAILED(conv2d_check(s));
-  if (type == DType::F32 && conv2d_winograd_pays(s))
-    return conv2d_winograd_forward(s, static_cast<const float*>(x), static_cast<const float*>(w),
+  if (const int tile = type == DType::F32 ? conv2d_winograd_tile(s) : 0)
+    return conv2d_winograd_forward(s, tile, static_cast<const float*>(x), static_cast<const float*>(w),
                                    static_cast<const float*>(bias), static_cast<float*>(y));
   if (shifted(type, s, false))
     return conv2d_shifted_forward(s, static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
