@@ -93,7 +93,7 @@ LBT_TEST(conv2d_winograd, matches_float64) {
         const std::vector<float> bias = lbt::random_floats(s.k, 3);
         std::vector<float> y = lbt::random_floats(s.n * s.k * s.p * s.q, 4);
         const std::string what = "F(" + std::to_string(tile) + "x" + std::to_string(tile) + ") " + name_of(c, with_bias, threads);
-        const lb::Status st = lb::conv2d_winograd_forward(s, tile, x.data(), w.data(), with_bias ? bias.data() : nullptr, y.data());
+        const lb::Status st = lb::conv2d_winograd_forward(s, tile, x.data(), w.data(), false, with_bias ? bias.data() : nullptr, y.data());
         LBT_CHECK(st.ok, what + ": " + st.message);
         const double e = norm_error(y, forward_f64(s, x, w, with_bias ? &bias : nullptr));
         LBT_CHECK(e < kTolerance[tile / 4], what + ": y error " + std::to_string(e));
@@ -134,9 +134,9 @@ LBT_TEST(conv2d_winograd, refuses_other_kernels) {
   Conv2dShape s = shape_of({1, 3, 5, 5, 4, 1});
   s.stride_h = s.stride_w = 2;
   s.p = s.q = 3;
-  const lb::Status st = lb::conv2d_winograd_forward(s, 2, nullptr, nullptr, nullptr, nullptr);
+  const lb::Status st = lb::conv2d_winograd_forward(s, 2, nullptr, nullptr, false, nullptr, nullptr);
   LBT_CHECK(!st.ok && st.message.find("stride 1") != std::string::npos, "a stride-2 convolution: " + st.message);
-  const lb::Status t = lb::conv2d_winograd_forward(shape_of({1, 3, 5, 5, 4, 1}), 3, nullptr, nullptr, nullptr, nullptr);
+  const lb::Status t = lb::conv2d_winograd_forward(shape_of({1, 3, 5, 5, 4, 1}), 3, nullptr, nullptr, false, nullptr, nullptr);
   LBT_CHECK(!t.ok && t.message.find("tile 3") != std::string::npos, "F(3x3): " + t.message);
 }
 

@@ -67,10 +67,13 @@ Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, cons
 // dilation 1, one group, any padding); conv2d_winograd_tile: the m that measured fastest
 // for a shape, or 0 where the other paths did, which conv2d_forward_cpu (and so the
 // adjoint backward data) follows.
+// w is s's kernel [K, C, 3, 3], or with adjoint the kernel [C, K, 3, 3] of the
+// convolution whose adjoint s is, read flipped and transposed (backward data with no
+// flipped copy).
 bool conv2d_winograd_applies(const Conv2dShape& s);
 int conv2d_winograd_tile(const Conv2dShape& s);
-Status conv2d_winograd_forward(const Conv2dShape& s, int tile, const float* x, const float* w, const float* bias,
-                               float* y);
+Status conv2d_winograd_forward(const Conv2dShape& s, int tile, const float* x, const float* w, bool adjoint,
+                               const float* bias, float* y);
 
 // Float32 scratch of count values, allocated up front so that a failure is a Status, not an
 // exception; *at is its start rounded up to 64 bytes (packed micro-kernel operands need

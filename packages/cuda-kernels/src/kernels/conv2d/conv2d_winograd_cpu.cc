@@ -216,26 +216,31 @@ struct Plan {
   int64_t per_worker() const { return v_size() + m_size() + buf_size(); }  // each a multiple of 16 floats
 
   // U[e] packed as op(A): element e, row k, channel c at e*ku*C + (k / MR)*C*MR + c*MR + k % MR;
-  // rows K .. ku zero.
-  void transform_kernels(const float* w, float* u) const {
+  // rows K .. ku zero. A panel of MR rows at a time, channel by channel, so that each
+  // element's writes are contiguous. adjoint: w is the kernel [C, K, 3, 3] of the
+  // convolution whose adjoint s is, and kernel (k, c) is its (c, k) flipped.
+  void transform_kernels(const float* w, bool adjoint, float* u) const {
     std::fill(u, u + u_size(), 0.0f);
-    parallel_for(s.k, 8, [&](int64_t k0, int64_t k1) {
-      for (int64_t k = k0; k < k1; ++k)
-        for (int64_t c = 0; c < s.c; ++c) {
-          const float* g = w + (k * s.c + c) * 9;
-          float gg[3][kTile];  // (G g)ᵀ: column j of g transformed
-          for (int j = 0; j < 3; ++j) {
-            const float col[3] = {g[j], g[3 + j], g[6 + j]};
-            F::kernel_1d(col, gg[j]);
+    parallel_for(ceil_div(s.k, mr), 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t k0 = p0 * mr; k0 < std::min(p1 * mr, s.k); k0 += mr)
+        for (int64_t c = 0; c < s.c; ++c)
+          for (int64_t k = k0; k < std::min(k0 + mr, s.k); ++k) {
+            const float* src = w + (adjoint ? c * s.k + k : k * s.c + c) * 9;
+            float g[9];
+            for (int t = 0; t < 9; ++t) g[t] = src[adjoint ? 8 - t : t];
+            float gg[3][kTile];  // (G g)ᵀ: column j of g transformed
+            for (int j = 0; j < 3; ++j) {
+              const float col[3] = {g[j], g[3 + j], g[6 + j]};
+              F::kernel_1d(col, gg[j]);
+            }
+            float* dst = u + k0 * s.c + c * mr + (k - k0);
+            for (int r = 0; r < kTile; ++r) {
+              const float row[3] = {gg[0][r], gg[1][r], gg[2][r]};
+              float out[kTile];
+              F::kernel_1d(row, out);
+              for (int j = 0; j < kTile; ++j) dst[(kTile * r + j) * ku * s.c] = out[j];
+            }
           }
-          float* dst = u + (k / mr) * s.c * mr + c * mr + k % mr;
-          for (int r = 0; r < kTile; ++r) {
-            const float row[3] = {gg[0][r], gg[1][r], gg[2][r]};
-            float out[kTile];
-            F::kernel_1d(row, out);
-            for (int j = 0; j < kTile; ++j) dst[(kTile * r + j) * ku * s.c] = out[j];
-          }
-        }
     });
   }
 
@@ -335,12 +340,12 @@ struct Plan {
     }
   }
 
-  Status run(const float* x, const float* w, const float* bias, float* y) const {
+  Status run(const float* x, const float* w, bool adjoint, const float* bias, float* y) const {
     std::unique_ptr<float[]> scratch;
     float* base = nullptr;
     LB_RETURN_IF_FAILED(aligned_scratch(u_size() + per_worker() * workers, &scratch, &base));
     float* u = base + per_worker() * workers;
-    transform_kernels(w, u);
+    transform_kernels(w, adjoint, u);
     parallel_tasks(workers, [&](int64_t wk) {
       float* v = base + wk * per_worker();
       float* m = v + v_size();
@@ -382,14 +387,14 @@ int conv2d_winograd_tile(const Conv2dShape& s) {
   return s.p % 2 == 0 && s.q % 2 == 0 ? 2 : 0;
 }
 
-Status conv2d_winograd_forward(const Conv2dShape& s, int tile, const float* x, const float* w, const float* bias,
-                               float* y) {
+Status conv2d_winograd_forward(const Conv2dShape& s, int tile, const float* x, const float* w, bool adjoint,
+                               const float* bias, float* y) {
   if (!conv2d_winograd_applies(s) || (tile != 2 && tile != 4))
     return LB_FAIL("conv2d: Winograd F(2x2 or 4x4, 3x3) needs a 3x3 kernel, stride 1, dilation 1 and one group, got tile " +
                    std::to_string(tile));
   if (s.n == 0) return Status::Ok();
   const SgemmMicroKernel& kern = sgemm_selected_kernel();
-  return tile == 2 ? Plan<F2>(s, kern).run(x, w, bias, y) : Plan<F4>(s, kern).run(x, w, bias, y);
+  return tile == 2 ? Plan<F2>(s, kern).run(x, w, adjoint, bias, y) : Plan<F4>(s, kern).run(x, w, adjoint, bias, y);
 }
 
 }  // namespace lb
