@@ -371,7 +371,7 @@ bool conv2d_winograd_applies(const Conv2dShape& s) {
 // Measured (dev/conv, CPU time, batch 128, 1 and 2 threads; against shifted windows or
 // im2col + SGEMM), on 3x3 stride-1 convolutions with 32 to 256 channels: F(4x4) took
 // 0.3-0.75x the time on 16x16 and 32x32 planes, where F(2x2) took 0.45-0.9x; F(2x2) took
-// 0.5-0.6x on 8x8, 4x4 and 2x2 planes, where F(4x4) took as long or longer (its rows of
+// 0.5-0.8x on 8x8, 4x4 and 2x2 planes, where F(4x4) took as long or longer (its rows of
 // tiles are too short for the 4-tile vectors; a 4x4 tile on a 2x2 plane wastes 3/4 of
 // it). Both took longer with 16 channels on 16x16 planes (1.1-1.25x: the GEMMs' depth C is
 // too short to pay for the transforms; F(4x4) gained 10 % with 16 channels on 32x32 planes,
