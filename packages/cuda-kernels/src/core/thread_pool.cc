@@ -78,7 +78,8 @@ class ThreadPool {
     tl_inside_pool = true;
     for (;;) {
       // Spin briefly: the next kernel usually follows within microseconds.
-      for (int i = 0; i < 20000 && generation_.load(std::memory_order_acquire) == seen && !stopping_; ++i) {
+      for (int i = 0; i < 20000 && generation_.load(std::memory_order_acquire) == seen &&
+                          !stopping_.load(std::memory_order_relaxed); ++i) {
 #if defined(__x86_64__)
         __builtin_ia32_pause();
 #endif
@@ -114,7 +115,8 @@ class ThreadPool {
   int64_t tasks_ = 0;
   const std::function<void(int64_t)>* body_ = nullptr;
   std::exception_ptr error_;
-  bool stopping_ = false;
+  // Atomic: the spin reads it without the lock while stop_workers writes it.
+  std::atomic<bool> stopping_{false};
 };
 
 int default_threads() {

@@ -2,12 +2,10 @@
 // (src/kernels/conv2d/conv2d_winograd_cpu.cc) against the float64 CPU kernel (im2col +
 // plain double GEMM) on the same random values: planes 1x1 to 17x17 (partial edge tiles),
 // batch 1 and 3, channels no multiple of 8 (nor of the micro-kernel's tile), padding 0, 1
-// and 2, with and without bias, on the pool's threads (with 2, batch 3 runs as a block of
-// two images and a short one; the pool is not resized here: under ThreadSanitizer a resize
-// reports thread_pool.cc's unlocked read of its stop flag). Then the dispatch: float32
-// forward and backward data (the adjoint's forward) where conv2d_winograd_tile sends them
-// to Winograd (both tiles), against float64. Outputs start as random values, so
-// overwriting is checked.
+// and 2, with and without bias, on 1, 2 and 3 threads (blocks of several images, a short
+// last block). Then the dispatch: float32 forward and backward data (the adjoint's
+// forward) where conv2d_winograd_tile sends them to Winograd (both tiles), against
+// float64. Outputs start as random values, so overwriting is checked.
 // Error allowed: max |got - want| / max |want| below 2e-6 for F(2x2) and 2e-5 for F(4x4).
 // The transforms add and scale values before and after the multiply, so float32 rounding
 // runs above the direct convolution's: on these cases up to 3e-7 for F(2x2) and 4.3e-6 for
@@ -83,19 +81,25 @@ std::vector<Case> cases() {
 }
 
 LBT_TEST(conv2d_winograd, matches_float64) {
+  const int saved = lb::num_threads();
+  int count = 0;
   for (int tile : {2, 4})
-    for (bool with_bias : {false, true})
+    for (int threads : {1, 2, 3}) {
+      lb::set_num_threads(threads);
       for (const Case& c : cases()) {
+        const bool with_bias = ++count % 2 == 0;
         const Conv2dShape s = shape_of(c);
         const std::vector<float> x = lbt::random_floats(s.n * s.c * s.h * s.w, 1), w = lbt::random_floats(s.k * s.c * 9, 2);
         const std::vector<float> bias = lbt::random_floats(s.k, 3);
         std::vector<float> y = lbt::random_floats(s.n * s.k * s.p * s.q, 4);
-        const std::string what = "F(" + std::to_string(tile) + "x" + std::to_string(tile) + ") " + name_of(c, with_bias, lb::num_threads());
+        const std::string what = "F(" + std::to_string(tile) + "x" + std::to_string(tile) + ") " + name_of(c, with_bias, threads);
         const lb::Status st = lb::conv2d_winograd_forward(s, tile, x.data(), w.data(), false, with_bias ? bias.data() : nullptr, y.data());
         LBT_CHECK(st.ok, what + ": " + st.message);
         const double e = norm_error(y, forward_f64(s, x, w, with_bias ? &bias : nullptr));
         LBT_CHECK(e < kTolerance[tile / 4], what + ": y error " + std::to_string(e));
       }
+    }
+  lb::set_num_threads(saved);
 }
 
 // Through conv2d_forward_cpu and conv2d_backward_data_cpu, on shapes the dispatch sends to
