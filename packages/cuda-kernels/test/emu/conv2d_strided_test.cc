@@ -1,0 +1,87 @@
+// The float32 CPU convolutions with stride (src/kernels/conv2d/conv2d_cpu.cc: 1x1 kernels on
+// the subsampled input, larger kernels split by input phase) and the C = 3 stems, through
+// conv2d_forward_cpu, conv2d_backward_data_cpu and conv2d_backward_weight_cpu, against the
+// float64 CPU kernel (im2col + plain double GEMM) on the same random values: odd planes,
+// batch 1 and 3, strides 2 and 3 (and 2 by 1), padding 0 to 3, with and without bias, a
+// 1x1 output plane, channels no multiple of the micro-kernel's tile. Outputs start as
+// random values, so overwriting is checked.
+// Error allowed: max |got - want| / max |want| below 2e-5. Run: lb_emu_tests conv2d_strided.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "../../src/kernels/conv2d/conv2d.h"
+#include "harness.h"
+
+namespace {
+
+using lb::Conv2dShape;
+using lb::DType;
+
+struct Case {
+  int64_t n, c, h, w, k, r, s, stride_h, stride_w, pad;
+};
+
+const Case kCases[] = {
+    // 1x1: subsampled (stride 3 too, 2 by 1), and a 1x1 output, which keeps unfolding.
+    {3, 5, 9, 7, 6, 1, 1, 2, 2, 0},      {1, 16, 8, 8, 32, 1, 1, 2, 2, 0},   {2, 3, 11, 10, 4, 1, 1, 3, 3, 0},
+    {3, 7, 6, 5, 9, 1, 1, 2, 1, 0},      {3, 4, 2, 2, 5, 1, 1, 2, 2, 0},
+    // 3x3 and 7x7 with stride, padding 0 to 3.
+    {3, 5, 9, 11, 7, 3, 3, 2, 2, 1},     {1, 16, 13, 13, 32, 3, 3, 2, 2, 1}, {2, 6, 10, 8, 9, 3, 3, 2, 2, 0},
+    {3, 4, 7, 7, 5, 3, 3, 2, 2, 2},      {2, 9, 12, 9, 19, 3, 3, 2, 1, 1},   {3, 3, 15, 13, 10, 7, 7, 2, 2, 3},
+    {1, 3, 9, 9, 8, 7, 7, 2, 2, 3},      {2, 5, 8, 8, 4, 5, 5, 3, 3, 2},
+    // The C = 3 stem at stride 1.
+    {3, 3, 11, 9, 16, 3, 3, 1, 1, 1},
+};
+
+Conv2dShape shape_of(const Case& c) {
+  const int64_t p = (c.h + 2 * c.pad - c.r) / c.stride_h + 1, q = (c.w + 2 * c.pad - c.s) / c.stride_w + 1;
+  return {c.n, c.c, c.h, c.w, c.k, c.r, c.s, p, q, c.stride_h, c.stride_w, c.pad, c.pad, 1, 1, 1};
+}
+
+std::vector<double> widened(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
+
+// max |got - want| / max |want| (infinite when got holds a NaN).
+double norm_error(const std::vector<float>& got, const std::vector<double>& want) {
+  double diff = 0, scale = 1e-30;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double d = std::fabs(got[i] - want[i]);
+    diff = std::isnan(d) ? INFINITY : std::max(diff, d);
+    scale = std::max(scale, std::fabs(want[i]));
+  }
+  return diff / scale;
+}
+
+LBT_TEST(conv2d_strided, matches_float64) {
+  bool with_bias = false;
+  for (const Case& c : kCases) {
+    with_bias = !with_bias;
+    const Conv2dShape s = shape_of(c);
+    char what[160];
+    std::snprintf(what, sizeof what, "n%lld c%lld %lldx%lld k%lld %lldx%lld stride %lldx%lld pad %lld%s", (long long)c.n,
+                  (long long)c.c, (long long)c.h, (long long)c.w, (long long)c.k, (long long)c.r, (long long)c.s,
+                  (long long)c.stride_h, (long long)c.stride_w, (long long)c.pad, with_bias ? " bias" : "");
+    const int64_t nx = s.n * s.c * s.h * s.w, nw = s.k * s.c * s.r * s.s, ny = s.n * s.k * s.p * s.q;
+    const std::vector<float> x = lbt::random_floats(nx, 1), w = lbt::random_floats(nw, 2), bias = lbt::random_floats(s.k, 3);
+    const std::vector<float> dy = lbt::random_floats(ny, 4);
+    std::vector<float> y = lbt::random_floats(ny, 5), dx = lbt::random_floats(nx, 6), dw = lbt::random_floats(nw, 7),
+                       dbias = lbt::random_floats(s.k, 8);
+    LBT_CHECK(lb::conv2d_forward_cpu(DType::F32, s, x.data(), w.data(), with_bias ? bias.data() : nullptr, y.data()).ok,
+              std::string(what) + ": forward");
+    LBT_CHECK(lb::conv2d_backward_data_cpu(DType::F32, s, dy.data(), w.data(), dx.data()).ok, std::string(what) + ": backward data");
+    LBT_CHECK(lb::conv2d_backward_weight_cpu(DType::F32, s, x.data(), dy.data(), dw.data(), with_bias ? dbias.data() : nullptr).ok,
+              std::string(what) + ": backward weight");
+    const std::vector<double> xd = widened(x), wd = widened(w), bd = widened(bias), dyd = widened(dy);
+    std::vector<double> y64(ny), dx64(nx), dw64(nw), dbias64(s.k);
+    LBT_CHECK(lb::conv2d_forward_cpu(DType::F64, s, xd.data(), wd.data(), with_bias ? bd.data() : nullptr, y64.data()).ok, "float64 forward");
+    LBT_CHECK(lb::conv2d_backward_data_cpu(DType::F64, s, dyd.data(), wd.data(), dx64.data()).ok, "float64 backward data");
+    LBT_CHECK(lb::conv2d_backward_weight_cpu(DType::F64, s, xd.data(), dyd.data(), dw64.data(), dbias64.data()).ok,
+              "float64 backward weight");
+    std::vector<std::pair<const char*, double>> errs = {
+        {"y", norm_error(y, y64)}, {"dx", norm_error(dx, dx64)}, {"dw", norm_error(dw, dw64)}};
+    if (with_bias) errs.push_back({"dbias", norm_error(dbias, dbias64)});
+    for (const auto& [name, e] : errs) LBT_CHECK(e < 2e-5, std::string(what) + ": " + name + " error " + std::to_string(e));
+  }
+}
+
+}  // namespace
