@@ -72,8 +72,8 @@ export interface NativeAddon {
   /** Waits for the CUDA device's stream. */
   cudaSync(): void;
   /**
-   * CUDA memory taken through `alloc` and kernels' scratch (not conv2d's split-K partial
-   * sums, which it takes from the pool itself), as requested, counted when the host issues
+   * CUDA memory taken through `alloc` and kernels' scratch (conv2d's split-K partial sums
+   * included), as requested, counted when the host issues
    * each allocation and free: bytes in use now, and the most in use at once since start-up
    * or the last `cudaResetPeakMemory()`. Zeros without CUDA.
    */

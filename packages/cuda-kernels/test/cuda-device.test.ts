@@ -3,7 +3,7 @@
 // buffers' device, and CUDA failures as JS errors naming the call and the CUDA error.
 import { describe, expect, it } from 'vitest';
 
-import { BinaryOp, DeviceCode, DTypeCode, native, OptimFlag, OptimVariantCode, type BufferHandle } from '../src/index';
+import { BinaryOp, Conv2dOp, DeviceCode, DTypeCode, native, OptimFlag, OptimVariantCode, type BufferHandle } from '../src/index';
 
 describe.runIf(native.cudaInfo().available)('the CUDA device', () => {
   it('copies host -> device -> device -> host, across the staging buffer size too', () => {
@@ -74,6 +74,21 @@ describe.runIf(native.cudaInfo().available)('the CUDA device', () => {
     expect(native.cudaMemoryStats()).toEqual({ inUseBytes: before.inUseBytes, peakBytes: before.inUseBytes + 1 });
     native.cudaEmptyCache(); // waits for the stream; what is in use is not handed back
     expect(native.cudaMemoryStats().inUseBytes).toBe(before.inUseBytes);
+  });
+
+  it("counts conv2d backward weight's split-K workspace while it is in use, and frees it after", () => {
+    // [3, 2, 33, 33] * [3, 2, 3, 3], padding 1: dw is one 64 x 64 tile over a depth of
+    // 3 * 33 * 33, split 3 ways, so the workspace holds 3 partial dw of 3 * 18 float32.
+    const shape = [3, 2, 33, 33, 3, 3, 3, 33, 33, 1, 1, 1, 1, 1, 1, 1];
+    const [x, dy, dw, dbias] = [3 * 2 * 33 * 33, 3 * 3 * 33 * 33, 3 * 18, 3].map((n) => native.alloc(DeviceCode.cuda, 4 * n)) as BufferHandle[];
+    native.cudaResetPeakMemory();
+    const before = native.cudaMemoryStats();
+    native.conv2d(Conv2dOp.backwardWeight, DTypeCode.float32, shape, [x, dy, dw, null], [0, 0, 0, 0]);
+    expect(native.cudaMemoryStats()).toEqual({ inUseBytes: before.inUseBytes, peakBytes: before.inUseBytes + 3 * 3 * 18 * 4 });
+    native.cudaResetPeakMemory();
+    native.conv2d(Conv2dOp.backwardWeight, DTypeCode.float32, shape, [x, dy, null, dbias], [0, 0, 0, 0]); // no GEMM, no workspace
+    expect(native.cudaMemoryStats()).toEqual({ inUseBytes: before.inUseBytes, peakBytes: before.inUseBytes });
+    [x, dy, dw, dbias].forEach((h) => native.free(h as BufferHandle));
   });
 
   it('a failed CUDA call is a JS error naming the call and the CUDA error, and the next kernel is not blamed', () => {

@@ -91,6 +91,18 @@ int64_t count_of(Napi::Env env, std::initializer_list<int64_t> sizes, const char
   return static_cast<int64_t>(product);
 }
 
+#if defined(LARGEBATCH_WITH_CUDA)
+// Backward weight on the device, with the split-K workspace its shape may need taken as
+// CudaScratch (so cuda_memory_stats counts it), freed in stream order after the kernels.
+Status conv2d_backward_weight_on_device(DType t, const Conv2dShape& s, const void* x, const void* dy, void* dw,
+                                        void* dbias) {
+  CudaScratch workspace;
+  const size_t bytes = dw ? conv2d_backward_weight_cuda_workspace(t, s) : 0;
+  if (bytes > 0) LB_RETURN_IF_FAILED(workspace.alloc(bytes));
+  return conv2d_backward_weight_cuda(t, s, x, dy, dw, dbias, workspace.data(), cuda_stream());
+}
+#endif
+
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const char* k = "conv2d";
   Napi::Env env = info.Env();
@@ -115,7 +127,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   } else if (op == 2) {
     auto p = arg_tensors(info, 3, {{"x", xs, t, true}, {"dy", ys, t, true}, {"dw", ws, t, false}, {"dbias", s.k, t, false}}, dev, k);
     throw_if_failed(env, k,
-                    dev.cuda() ? LB_ON_CUDA(conv2d_backward_weight_cuda(t, s, p[0], p[1], p[2], p[3], cuda_stream()))
+                    dev.cuda() ? LB_ON_CUDA(conv2d_backward_weight_on_device(t, s, p[0], p[1], p[2], p[3]))
                                : conv2d_backward_weight_cpu(t, s, p[0], p[1], p[2], p[3]));
   } else {
     throw_error(env, k, "unknown op " + std::to_string(op));

@@ -41,8 +41,8 @@ Status cuda_synchronize();
 // Device memory taken through cuda_alloc (tensor buffers, CudaScratch), counted where the
 // host issues each allocation and free: with one stream that is the order the device sees
 // them in. Bytes as requested (0 counts as 1), not what the pool reserves or keeps cached,
-// so that the figure compares with PyTorch's torch.cuda.max_memory_allocated(). Memory a
-// kernel takes from the pool itself (conv2d's split-K partial sums) is not counted.
+// so that the figure compares with PyTorch's torch.cuda.max_memory_allocated(). Kernels
+// take no memory of their own: their workspaces come through CudaScratch.
 struct CudaMemoryStats {
   size_t in_use_bytes = 0;  // allocated and not yet freed
   size_t peak_bytes = 0;    // the most in use at once since start-up or the last reset

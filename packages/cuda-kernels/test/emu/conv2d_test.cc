@@ -79,8 +79,14 @@ Results<T> run(bool cuda, const Conv2dShape& s, bool with_bias, const std::vecto
   LBT_CHECK(f.ok, "conv2d_forward_cuda: " + f.message);
   const lb::Status d = lb::conv2d_backward_data_cuda(type, s, ddy, dw_in, dx, nullptr);
   LBT_CHECK(d.ok, "conv2d_backward_data_cuda: " + d.message);
-  const lb::Status g = lb::conv2d_backward_weight_cuda(type, s, dx_in, ddy, dw, with_bias ? db : nullptr, nullptr);
+  // Emulated device memory starts as NaN, so a split's partial sum read before it was
+  // written would show.
+  void* workspace = nullptr;
+  const size_t workspace_bytes = lb::conv2d_backward_weight_cuda_workspace(type, s);
+  if (workspace_bytes > 0) cudaMalloc(&workspace, workspace_bytes);
+  const lb::Status g = lb::conv2d_backward_weight_cuda(type, s, dx_in, ddy, dw, with_bias ? db : nullptr, workspace, nullptr);
   LBT_CHECK(g.ok, "conv2d_backward_weight_cuda: " + g.message);
+  cudaFree(workspace);
   out = {lbt::to_host(y, out.y.size()), lbt::to_host(dx, out.dx.size()), lbt::to_host(dw, out.dw.size()),
          lbt::to_host(db, out.dbias.size())};
   for (T* p : {dx_in, dw_in, dbias_in, ddy, y, dx, dw, db}) cudaFree(p);
@@ -129,8 +135,25 @@ LBT_TEST(conv2d, bad_arguments) {
   LBT_CHECK(!o.ok && o.message.find("does not match") != std::string::npos, "a wrong output size");
   Conv2dShape grouped = s;
   grouped.groups = 2;
-  const lb::Status g = lb::conv2d_backward_weight_cuda(DType::F64, grouped, nullptr, nullptr, nullptr, nullptr, nullptr);
+  const lb::Status g = lb::conv2d_backward_weight_cuda(DType::F64, grouped, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
   LBT_CHECK(!g.ok && g.message.find("must divide") != std::string::npos, "groups not dividing the channels");
+  LBT_CHECK(lb::conv2d_backward_weight_cuda_workspace(DType::F64, grouped) == 0, "no workspace for a refused shape");
+}
+
+// The split-K workspace: its size (3 splits of dw [3, 2*3*3]) and its absence refused.
+LBT_TEST(conv2d, split_k_workspace) {
+  const Conv2dShape split = shape_of(kCases[9]);
+  LBT_CHECK(lb::conv2d_backward_weight_cuda_workspace(DType::F32, split) == 3 * 3 * 18 * sizeof(float),
+            "float32 workspace of 3 splits");
+  LBT_CHECK(lb::conv2d_backward_weight_cuda_workspace(DType::F64, split) == 3 * 3 * 18 * sizeof(double),
+            "float64 workspace of 3 splits");
+  LBT_CHECK(lb::conv2d_backward_weight_cuda_workspace(DType::F32, shape_of(kCases[0])) == 0, "no split, no workspace");
+  float* dw = nullptr;
+  cudaMalloc(&dw, 3 * 18 * sizeof(float));
+  const lb::Status st = lb::conv2d_backward_weight_cuda(DType::F32, split, nullptr, nullptr, dw, nullptr, nullptr, nullptr);
+  LBT_CHECK(!st.ok && st.message.find("needs a workspace of 648 bytes") != std::string::npos,
+            "a split shape without its workspace: " + st.message);
+  cudaFree(dw);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 // float32 and float64. conv2d_cpu.cc implements them on the CPU, conv2d_cuda.cu on the GPU
 // (an implicit GEMM; same results to rounding, deterministic). Bench: bench/conv.ts.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -37,15 +38,17 @@ Status conv2d_backward_weight_cpu(DType type, const Conv2dShape& s, const void* 
                                   void* dbias);
 
 // The same on the GPU: every pointer is device memory, stream a cudaStream_t (null: the
-// default stream); the kernels are queued, nothing waits for them. Backward weight may take
-// a scratch buffer for its split-K partial sums from the stream-ordered pool
-// (cudaMallocAsync / cudaFreeAsync on the stream).
+// default stream); the kernels are queued, nothing waits for them. Backward weight splits
+// the depth of some shapes' GEMMs and sums the splits' partial results in a workspace of
+// conv2d_backward_weight_cuda_workspace bytes (0: none needed; the caller allocates it, in
+// stream order, so that the device's memory counter sees it).
 Status conv2d_forward_cuda(DType type, const Conv2dShape& s, const void* x, const void* w, const void* bias, void* y,
                            void* stream);
 Status conv2d_backward_data_cuda(DType type, const Conv2dShape& s, const void* dy, const void* w, void* dx,
                                  void* stream);
+size_t conv2d_backward_weight_cuda_workspace(DType type, const Conv2dShape& s);
 Status conv2d_backward_weight_cuda(DType type, const Conv2dShape& s, const void* x, const void* dy, void* dw,
-                                   void* dbias, void* stream);
+                                   void* dbias, void* workspace, void* stream);
 
 // Copies n values from src to dst (not overlapping) in an inline, vectorised loop: the rows
 // and planes of small convolution planes are runs of 1 to 16 values, and as std::copy each

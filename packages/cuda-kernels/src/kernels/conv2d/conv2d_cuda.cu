@@ -13,8 +13,9 @@
 // passes are deterministic and need no atomics. Backward weight's GEMM is small and deep
 // (Kg x Cg*R*S over N*P*Q: 9 tiles for a 64-channel 3x3 layer), so where its tiles would
 // leave a big GPU idle the depth is split (split_of: a function of the shape alone): each
-// split's tile goes to a stream-ordered scratch buffer and sum_splits adds them in split
-// order, so the result still does not depend on scheduling. dbias: one block per channel, a
+// split's tile goes to a workspace the caller allocates (so the device's memory counter sees
+// it) and sum_splits adds them in split order, so the result still does not depend on
+// scheduling. dbias: one block per channel, a
 // double-precision block reduction (block_reduce.cuh), as the CPU sums it in double.
 // Accumulates in the element type, as the CPU GEMMs do. The GEMM's launch bounds name one
 // block per multiprocessor as the minimum: with the maximum alone, ptxas spilled in the
@@ -221,32 +222,35 @@ int64_t split_of(int64_t blocks, int64_t depth) {
   return count > 1 ? count : 1;
 }
 
-// The map's GEMM in `splits` depth splits (1: straight into the output).
+// The map's GEMM in `splits` depth splits (1: straight into the output; more: the partial
+// sums go to `partial`, splits * groups * rows * cols values).
 template <typename T, typename Map>
 Status launch_gemm(const char* name, int64_t groups, int64_t rows, int64_t cols, int64_t depth, int64_t splits,
-                   const Map& map, cudaStream_t st) {
+                   T* partial, const Map& map, cudaStream_t st) {
   if (tiles(rows) > 65535 || groups * splits > 65535 || tiles(cols) > 0x7fffffff)
     return LB_FAIL(std::string(name) + ": a GEMM of " + std::to_string(rows) + " x " + std::to_string(cols) + " in " +
                    std::to_string(groups) + " groups exceeds the grid");
   const int64_t chunk = ((depth + splits - 1) / splits + kDepth - 1) / kDepth * kDepth;
-  Split<T> split{splits, splits > 1 ? chunk : depth, nullptr};
+  Split<T> split{splits, splits > 1 ? chunk : depth, partial};
   const dim3 grid(static_cast<unsigned>(tiles(cols)), static_cast<unsigned>(tiles(rows)),
                   static_cast<unsigned>(groups * splits));
-  if (splits == 1) {
-    LB_LAUNCH(grid, dim3(kSide, kSide), 0, st, conv_gemm<T, Map>)(map, split);
-    return LB_CUDA_CHECK(cudaGetLastError(), name);
-  }
-  const int64_t outputs = groups * rows * cols;
-  LB_RETURN_IF_FAILED(LB_CUDA_CHECK(cudaMallocAsync(&split.partial, splits * outputs * sizeof(T), st),
-                                    "conv2d: cudaMallocAsync of the split-K partial sums"));
   LB_LAUNCH(grid, dim3(kSide, kSide), 0, st, conv_gemm<T, Map>)(map, split);
-  Status status = LB_CUDA_CHECK(cudaGetLastError(), name);
-  if (status.ok) {
-    LB_LAUNCH(strided_grid(outputs, kThreads), kThreads, 0, st, sum_splits<T, Map>)(map, split, groups);
-    status = LB_CUDA_CHECK(cudaGetLastError(), "conv2d sum_splits");
-  }
-  const Status freed = LB_CUDA_CHECK(cudaFreeAsync(split.partial, st), "conv2d: cudaFreeAsync of the split-K partial sums");
-  return status.ok ? freed : status;
+  LB_RETURN_IF_FAILED(LB_CUDA_CHECK(cudaGetLastError(), name));
+  if (splits == 1) return Status::Ok();
+  const int64_t outputs = groups * rows * cols;
+  LB_LAUNCH(strided_grid(outputs, kThreads), kThreads, 0, st, sum_splits<T, Map>)(map, split, groups);
+  return LB_CUDA_CHECK(cudaGetLastError(), "conv2d sum_splits");
+}
+
+// Backward weight's GEMM: dw [Kg, Cg*R*S] over the depth N*P*Q, and its depth splits.
+struct WeightGemm {
+  int64_t rows, cols, depth, splits;
+};
+
+WeightGemm weight_gemm_of(const Conv2dShape& s) {
+  const ConvDims d = dims_of(s);
+  const int64_t depth = s.n * d.pq;
+  return {d.kg, d.crs, depth, split_of(tiles(d.kg) * tiles(d.crs) * s.groups, depth)};
 }
 
 // Checks the shape and the dtype, then calls f(T{}) with the element type.
@@ -267,7 +271,7 @@ Status conv2d_forward_cuda(DType type, const Conv2dShape& s, const void* x, cons
     if (s.n == 0) return Status::Ok();
     const ForwardMap<T> map{dims_of(s), static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias),
                             static_cast<T*>(y)};
-    return launch_gemm<T>("conv2d_forward", s.groups, map.d.kg, s.n * map.d.pq, map.d.crs, 1, map,
+    return launch_gemm<T>("conv2d_forward", s.groups, map.d.kg, s.n * map.d.pq, map.d.crs, 1, nullptr, map,
                           static_cast<cudaStream_t>(stream));
   });
 }
@@ -278,21 +282,32 @@ Status conv2d_backward_data_cuda(DType type, const Conv2dShape& s, const void* d
     using T = decltype(t);
     if (s.n == 0) return Status::Ok();
     const DataMap<T> map{dims_of(s), static_cast<const T*>(dy), static_cast<const T*>(w), static_cast<T*>(dx)};
-    return launch_gemm<T>("conv2d_backward_data", s.groups, map.d.cg, s.n * map.d.hw, map.d.kg * map.d.rs, 1, map,
+    return launch_gemm<T>("conv2d_backward_data", s.groups, map.d.cg, s.n * map.d.hw, map.d.kg * map.d.rs, 1, nullptr, map,
                           static_cast<cudaStream_t>(stream));
   });
 }
 
+size_t conv2d_backward_weight_cuda_workspace(DType type, const Conv2dShape& s) {
+  if (!conv2d_check(s).ok) return 0;
+  const WeightGemm gemm = weight_gemm_of(s);
+  if (gemm.splits == 1) return 0;
+  return static_cast<size_t>(gemm.splits * s.groups * gemm.rows * gemm.cols) * (type == DType::F64 ? 8 : 4);
+}
+
 Status conv2d_backward_weight_cuda(DType type, const Conv2dShape& s, const void* x, const void* dy, void* dw,
-                                   void* dbias, void* stream) {
+                                   void* dbias, void* workspace, void* stream) {
   return dispatch_float(type, s, [&](auto t) {
     using T = decltype(t);
     cudaStream_t st = static_cast<cudaStream_t>(stream);
     if (dw) {
       // With n == 0 the depth is 0 and the GEMM writes zeros, as the CPU does.
+      const WeightGemm gemm = weight_gemm_of(s);
+      if (gemm.splits > 1 && !workspace)
+        return LB_FAIL("conv2d_backward_weight: this shape needs a workspace of " +
+                       std::to_string(conv2d_backward_weight_cuda_workspace(type, s)) + " bytes, got none");
       const WeightMap<T> map{dims_of(s), static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dw)};
-      const int64_t depth = s.n * map.d.pq, splits = split_of(tiles(map.d.kg) * tiles(map.d.crs) * s.groups, depth);
-      LB_RETURN_IF_FAILED(launch_gemm<T>("conv2d_backward_weight", s.groups, map.d.kg, map.d.crs, depth, splits, map, st));
+      LB_RETURN_IF_FAILED(launch_gemm<T>("conv2d_backward_weight", s.groups, gemm.rows, gemm.cols, gemm.depth,
+                                         gemm.splits, static_cast<T*>(workspace), map, st));
     }
     if (!dbias) return Status::Ok();
     LB_LAUNCH(static_cast<unsigned>(s.k), kBiasThreads, 0, st, bias_grad<T>)(s, static_cast<const T*>(dy),
