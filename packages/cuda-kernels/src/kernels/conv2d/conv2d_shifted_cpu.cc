@@ -12,7 +12,8 @@
 //   forward:         Y_wide [Kg, cols] = W_g [Kg, Cg*R*S] * rows(xp)
 //   backward data:   (stride 1) conv2d_cpu.cc runs the adjoint convolution's forward
 //   backward weight: per tap, dW_tap [Kg, Cg] += dY_wide [Kg, cols] * X_tap^T (dY_wide zero at
-//                    the dropped columns), on xp packed once for all taps; each thread into
+//                    the dropped columns), or its transpose where that pads less to the
+//                    micro-kernel's tiles, on xp packed once for all taps; each thread into
 //                    its own accumulator, summed at the end
 // Bench: `make -C dev/conv bench` (per shape), `pnpm --filter @largebatch/bench conv`.
 #include <algorithm>
@@ -225,8 +226,13 @@ Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, cons
   const int64_t mr = kern.mr, nr = kern.nr;
   const bool per_tap = rs > 1 && 2 * plan.cg >= nr;
   const int64_t span = plan.phases * plan.span;  // one channel of xp
-  const int64_t a_size = round_up(plan.kg, mr) * plan.ld(), b_size = round_up(plan.cg, nr) * span;
-  const int64_t tap_size = per_tap ? round_up(plan.kg, mr) * round_up(plan.cg, nr) : 0;
+  // Each tap's GEMM as dW_tap [Kg, Cg] = dY_wide X_tap^T, or transposed, dW_tap^T [Cg, Kg] =
+  // X_tap dY_wide^T (x_rows), whichever pads less to the micro-kernel's MR x NR tiles: with
+  // 16 channels in and 32 out (MR 8, NR 32) the first way computes twice the useful work.
+  const bool x_rows = round_up(plan.cg, mr) * round_up(plan.kg, nr) < round_up(plan.kg, mr) * round_up(plan.cg, nr);
+  const int64_t m = x_rows ? plan.cg : plan.kg, n = x_rows ? plan.kg : plan.cg;
+  const int64_t a_size = round_up(m, mr) * (x_rows ? span : plan.ld()), b_size = round_up(n, nr) * (x_rows ? plan.ld() : span);
+  const int64_t tap_size = per_tap ? round_up(m, mr) * round_up(n, nr) : 0;
   // Worker 0 accumulates into dw, the others into their own accumulators, added at the end
   // (so results do not depend on scheduling); each run's first chunk writes rather than
   // adds, so only xp and dY_wide need zeroing (zeroing megabytes of accumulators per call
@@ -245,9 +251,9 @@ Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, cons
     if (first) std::fill(xp, xp + zeroed_part, 0.0f);
     float* pa = xp + xp_at;
     float* pb = xp + pb_at;
-    float* tap = pb + b_size;  // one tap's dW [Kg, Cg], row stride round_up(Cg, NR)
+    float* tap = pb + b_size;  // one tap's dW [m, n], row stride round_up(n, NR)
     float* acc = accumulator(wk);
-    const int64_t cols = plan.cols(nb), ldt = round_up(plan.cg, nr);
+    const int64_t cols = plan.cols(nb), ldt = round_up(n, nr);
     for (int64_t grp = 0; grp < s.groups; ++grp) {
       plan.pad(x, n0, nb, grp, xp);
       plan.for_each_row(n0, nb, grp, [&](int64_t wi, int64_t ti) { copy_values(dy + ti, s.q, wide + wi); });
@@ -258,18 +264,22 @@ Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, cons
                    first ? 0.0f : 1.0f, acc + grp * plan.kg * plan.crs, plan.crs);
         continue;
       }
-      interleave(wide, [&](int64_t r) { return r * plan.ld(); }, plan.kg, cols, static_cast<int>(mr), pa);
-      interleave(xp, [&](int64_t c) { return c * span; }, plan.cg, span, static_cast<int>(nr), pb);
+      // dY_wide packed with its cols steps, X with span steps (a tap reads it from its shift).
+      interleave(wide, [&](int64_t r) { return r * plan.ld(); }, plan.kg, cols, static_cast<int>(x_rows ? nr : mr), x_rows ? pb : pa);
+      interleave(xp, [&](int64_t c) { return c * span; }, plan.cg, span, static_cast<int>(x_rows ? mr : nr), x_rows ? pa : pb);
+      const int64_t a_len = x_rows ? span : cols, b_len = x_rows ? cols : span;
       for (int64_t t = 0; t < rs; ++t) {
         const int64_t shift = plan.rows[t];  // channel 0's row of tap t: its offset in a channel
-        for (int64_t ir = 0; ir < plan.kg; ir += mr)
-          for (int64_t jr = 0; jr < plan.cg; jr += nr)
-            kern.tile(cols, pa + ir * cols, pb + jr * span + shift * nr, tap + ir * ldt + jr, ldt,
-                      static_cast<int>(std::min(mr, plan.kg - ir)), static_cast<int>(std::min(nr, plan.cg - jr)), 1.0f,
-                      0.0f);
+        const float* a = pa + (x_rows ? shift * mr : 0);
+        const float* b = pb + (x_rows ? 0 : shift * nr);
+        for (int64_t ir = 0; ir < m; ir += mr)
+          for (int64_t jr = 0; jr < n; jr += nr)
+            kern.tile(cols, a + ir * a_len, b + jr * b_len, tap + ir * ldt + jr, ldt, static_cast<int>(std::min(mr, m - ir)),
+                      static_cast<int>(std::min(nr, n - jr)), 1.0f, 0.0f);
         float* out = acc + grp * plan.kg * plan.crs + t;
         for (int64_t kk = 0; kk < plan.kg; ++kk)
-          for (int64_t c = 0; c < plan.cg; ++c) out[(kk * plan.cg + c) * rs] = (first ? 0.0f : out[(kk * plan.cg + c) * rs]) + tap[kk * ldt + c];
+          for (int64_t c = 0; c < plan.cg; ++c)
+            out[(kk * plan.cg + c) * rs] = (first ? 0.0f : out[(kk * plan.cg + c) * rs]) + tap[x_rows ? c * ldt + kk : kk * ldt + c];
       }
     }
   });
