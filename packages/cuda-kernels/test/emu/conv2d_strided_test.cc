@@ -1,5 +1,7 @@
-// The float32 CPU convolutions with stride (src/kernels/conv2d/conv2d_cpu.cc: 1x1 kernels on
-// the subsampled input, larger kernels split by input phase) and the C = 3 stems, through
+// The float32 CPU convolutions with stride (src/kernels/conv2d: 1x1 kernels on the
+// subsampled input, larger kernels unfolded or on shifted windows of phase planes, backward
+// weight's per-tap GEMMs transposed with 16 channels in and 32 out) and the C = 3 stems
+// (backward weight by dot products), through
 // conv2d_forward_cpu, conv2d_backward_data_cpu and conv2d_backward_weight_cpu, against the
 // float64 CPU kernel (im2col + plain double GEMM) on the same random values: odd planes,
 // batch 1 and 3, strides 2 and 3 (and 2 by 1), padding 0 to 3, with and without bias, a
@@ -29,7 +31,9 @@ const Case kCases[] = {
     // 3x3 and 7x7 with stride, padding 0 to 3.
     {3, 5, 9, 11, 7, 3, 3, 2, 2, 1},     {1, 16, 13, 13, 32, 3, 3, 2, 2, 1}, {2, 6, 10, 8, 9, 3, 3, 2, 2, 0},
     {3, 4, 7, 7, 5, 3, 3, 2, 2, 2},      {2, 9, 12, 9, 19, 3, 3, 2, 1, 1},   {3, 3, 15, 13, 10, 7, 7, 2, 2, 3},
-    {1, 3, 9, 9, 8, 7, 7, 2, 2, 3},      {2, 5, 8, 8, 4, 5, 5, 3, 3, 2},
+    {1, 3, 9, 9, 8, 7, 7, 2, 2, 3},      {2, 10, 8, 8, 4, 5, 5, 3, 3, 2},   {3, 8, 11, 12, 6, 7, 7, 2, 2, 3},
+    // 2x2 taps at stride 3 (input pixels no tap reads), and planes smaller than the kernel.
+    {2, 8, 10, 11, 5, 2, 2, 3, 3, 1},    {3, 12, 2, 3, 7, 3, 3, 2, 2, 1},    {1, 9, 1, 1, 4, 3, 3, 2, 2, 1},
     // The C = 3 stem at stride 1.
     {3, 3, 11, 9, 16, 3, 3, 1, 1, 1},
 };
