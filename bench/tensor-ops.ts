@@ -1,14 +1,16 @@
 /**
- * Elementwise ops, a reduction and square SGEMM (256..2048) through @largebatch/tensor
- * against PyTorch CPU at the same thread count, interleaved; plus the machine's measured
- * FMA peak. Run: `pnpm --filter @largebatch/bench tensor-ops [--threads 2] [--rounds 5]`.
+ * Elementwise ops, a reduction, square SGEMM (256..2048) and the fused softmax
+ * cross-entropy (forward, and forward + backward) through @largebatch/tensor against PyTorch
+ * CPU at the same thread count, interleaved; plus the machine's measured FMA peak. Run: `pnpm --filter @largebatch/bench tensor-ops [--threads 2] [--rounds 5]`.
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { native } from '@largebatch/cuda-kernels';
-import { add, exp, manualSeed, matmul, mul, randn, setNumThreads, sum, type Tensor } from '@largebatch/tensor';
+import {
+  add, exp, manualSeed, matmul, mul, randn, setNumThreads, softmaxCrossEntropy, sum, tensor, tidy, type Tensor,
+} from '@largebatch/tensor';
 
 import { type BenchCase, formatTable, machineInfo, runInterleaved, timeMedian, writeResults } from './lib/harness';
 import { PythonPeer } from './lib/peer';
@@ -46,9 +48,32 @@ function gemm(n: number): BenchCase {
   };
 }
 
+// softmaxCrossEntropy with label smoothing 0.1 on [rows, classes] float32 logits; with
+// backward, the sum of the losses is differentiated (logits' gradient), as l.sum().backward().
+function crossEntropy(rows: number, classes: number, backward: boolean): BenchCase {
+  const logits = randn([rows, classes], { std: 3, requiresGrad: backward });
+  const labels = tensor(Int32Array.from({ length: rows }, (_, i) => (i * 7919) % classes), { dtype: 'int32' });
+  const run = (): void => tidy(() => {
+    const losses = softmaxCrossEntropy(logits, labels, { labelSmoothing: 0.1 });
+    if (backward) losses.sum().backward();
+  });
+  return {
+    name: `cross-entropy [${rows}, ${classes}] ${backward ? 'forward + backward' : 'forward'}`,
+    work: (rows * classes) / 1e9,
+    unit: 'Gvalue/s',
+    ours: (reps) => timeMedian(() => {
+      run();
+      logits.grad?.dispose();
+      logits.grad = null;
+    }, reps),
+    peer: { op: backward ? 'cross_entropy_backward' : 'cross_entropy', rows, classes },
+  };
+}
+
 const cases = [
   elementwise('add', 1 << 20), elementwise('add', 1 << 24), elementwise('mul', 1 << 24), elementwise('exp', 1 << 24),
   elementwise('sum', 1 << 24), gemm(256), gemm(512), gemm(1024), gemm(2048),
+  ...[[128, 10], [1024, 1000]].flatMap(([rows, classes]) => [false, true].map((b) => crossEntropy(rows!, classes!, b))),
 ];
 const peer = new PythonPeer(join(fileURLToPath(new URL('.', import.meta.url)), 'peers', 'tensor_ops.py'), threads);
 try {

@@ -4,8 +4,8 @@
 // float32 and float64, 1 to 70 rows (more than a block's 8), 1 to 1000 classes (fewer and
 // more than a warp's 32, none a multiple of 32 but 32 itself), label smoothing 0, 0.1 and
 // 1, logits far from 0 (the max shift matters), a NaN logit (its row's loss and gradient
-// NaN in both). Relative error with a floor of 1e-3 below 1e-6 (float32) or 1e-12
-// (float64). Bad labels: the CPU names the first, CUDA reports its position through the
+// NaN in both). Relative error with a floor of 1e-3 (1e-2 for float32 dlogits) below 1e-6
+// (float32) or 1e-12 (float64). Bad labels: the CPU names the first, CUDA reports its position through the
 // device int32 and writes nothing. Under every schedule. Run: lb_emu_tests softmax.
 #include <cmath>
 
@@ -18,12 +18,12 @@ using lb::CrossEntropyShape;
 using lb::DType;
 
 template <typename T>
-double error(const std::vector<T>& a, const std::vector<T>& b) {
+double error(const std::vector<T>& a, const std::vector<T>& b, double floor = 1e-3) {
   std::vector<double> x(a.begin(), a.end()), y(b.begin(), b.end());
   for (size_t i = 0; i < x.size(); ++i) {
     if (std::isnan(x[i]) && std::isnan(y[i])) x[i] = y[i] = 0;  // the same NaN row
   }
-  return lbt::max_rel_error(x, y);
+  return lbt::max_rel_error(x, y, floor);
 }
 
 // loss_i = -(1 - eps) log p[i, y_i] - eps mean_j log p[i, j], in long double.
@@ -86,7 +86,12 @@ void check(const Case& c, const std::string& schedule) {
   const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-12;
   const std::string what = std::string(lb::dtype_name(type)) + " " + std::to_string(c.rows) + " x " +
                            std::to_string(c.classes) + " eps " + std::to_string(c.eps) + (c.nan ? " NaN" : "") + " " + schedule;
-  const double e_ref = error(loss, reference_loss(s, z, labels)), e_loss = error(got_loss, loss), e_dz = error(got_dz, dz);
+  // The float32 CPU kernel takes p from a float32 e^x (exp_float, within 1 ulp), CUDA from a
+  // double exp: dz = p - target keeps an error relative to p where it cancels (smoothing 1
+  // on 32 classes: p and the target near 1/32, dz near 1e-3), hence the floor of 1e-2.
+  const double dz_floor = std::is_same_v<T, float> ? 1e-2 : 1e-3;
+  const double e_ref = error(loss, reference_loss(s, z, labels)), e_loss = error(got_loss, loss);
+  const double e_dz = error(got_dz, dz, dz_floor);
   LBT_CHECK(e_ref < tol, what + ": CPU loss vs the reference, relative error " + std::to_string(e_ref));
   LBT_CHECK(e_loss < tol, what + ": CUDA loss vs the CPU, relative error " + std::to_string(e_loss));
   LBT_CHECK(e_dz < tol, what + ": CUDA dlogits vs the CPU, relative error " + std::to_string(e_dz));

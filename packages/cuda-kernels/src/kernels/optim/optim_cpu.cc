@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../../core/simd_clones.h"
 #include "../../core/thread_pool.h"
 #include "optim.h"
 #include "optim_coeffs.h"
@@ -28,13 +29,6 @@ const double kUnknown = std::numeric_limits<double>::quiet_NaN();
 struct SumSquares {
   double w = 0, g = 0;
 };
-
-// Not under ThreadSanitizer: an ifunc resolver runs before TSan's runtime is set up.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
-#define LB_OPTIM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define LB_OPTIM_CLONES
-#endif
 
 // Sums of squares in float64 with kSumLanes independent accumulators per array, so the
 // compiler vectorises and the additions do not wait on each other, and with ‖w‖ and ‖g‖
@@ -74,7 +68,7 @@ template <bool kWithW>
 }
 
 // ‖g‖² and, if with_w, ‖w‖².
-LB_OPTIM_CLONES SumSquares sum_squares(const float* w, const float* g, int64_t n, bool with_w) {
+LB_SIMD_CLONES SumSquares sum_squares(const float* w, const float* g, int64_t n, bool with_w) {
   return with_w ? sum_squares_range<true>(w, g, n) : sum_squares_range<false>(w, g, n);
 }
 
@@ -124,7 +118,7 @@ template <bool kWeightSq>
 }
 
 // Updates w[0, n) (and buf); returns ‖w‖² after it if weight_sq, else 0.
-LB_OPTIM_CLONES double update(const OptimCoeffs c, bool first, bool weight_sq, float* w, const float* g, float* buf,
+LB_SIMD_CLONES double update(const OptimCoeffs c, bool first, bool weight_sq, float* w, const float* g, float* buf,
                               int64_t n) {
   return weight_sq ? update_with<true>(c, first, w, g, buf, n) : update_with<false>(c, first, w, g, buf, n);
 }

@@ -61,9 +61,10 @@ LB_HOST_DEVICE inline double ce_loss(const CrossEntropyShape& s, double lse, dou
   return lse - (1 - s.label_smoothing) * z_label - s.label_smoothing * sum_z / static_cast<double>(s.classes);
 }
 
-LB_HOST_DEVICE inline double ce_grad(const CrossEntropyShape& s, double z, double lse, bool is_label, double dloss) {
+// dz from p = exp(z - lse).
+LB_HOST_DEVICE inline double ce_grad(const CrossEntropyShape& s, double p, bool is_label, double dloss) {
   const double target = (is_label ? 1 - s.label_smoothing : 0.0) + s.label_smoothing / static_cast<double>(s.classes);
-  return (exp(z - lse) - target) * dloss;
+  return (p - target) * dloss;
 }
 
 }  // namespace lb

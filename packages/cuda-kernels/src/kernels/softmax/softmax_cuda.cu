@@ -76,7 +76,7 @@ __global__ void __launch_bounds__(kThreads) ce_backward(CrossEntropyShape s, con
     const double lse = row_stats(z, s.classes, w.lane).lse, g = dloss[i];
     const int32_t label = labels[i];
     for (int64_t j = w.lane; j < s.classes; j += kWarp)
-      dlogits[i * s.classes + j] = static_cast<T>(ce_grad(s, z[j], lse, j == label, g));
+      dlogits[i * s.classes + j] = static_cast<T>(ce_grad(s, exp(z[j] - lse), j == label, g));
   }
 }
 
