@@ -195,17 +195,23 @@ namespace {
 
 // dst[panel][t][i] = src + offset(panel * w + i) [t] for t < len, i < w: `count` rows of len
 // floats dealt into panels of w rows, interleaved step by step (the micro-kernel's packed
-// layout), rows past count reading 0.
+// layout), rows past count reading 0. In blocks of kBlock steps, so that a panel's strided
+// stores stay within a few KiB of L1 (over whole rows each store touched a new line:
+// ResNet-20's 3x3 backward weights took 5-12 % longer).
 template <typename Offset>
 void interleave(const float* src, const Offset& offset, int64_t count, int64_t len, int w, float* dst) {
+  constexpr int64_t kBlock = 32;
   for (int64_t r0 = 0; r0 < count; r0 += w, dst += len * w)
-    for (int i = 0; i < w; ++i) {
-      if (r0 + i >= count) {
-        for (int64_t t = 0; t < len; ++t) dst[t * w + i] = 0.0f;
-        continue;
+    for (int64_t t0 = 0; t0 < len; t0 += kBlock) {
+      const int64_t t1 = std::min(len, t0 + kBlock);
+      for (int i = 0; i < w; ++i) {
+        if (r0 + i >= count) {
+          for (int64_t t = t0; t < t1; ++t) dst[t * w + i] = 0.0f;
+          continue;
+        }
+        const float* row = src + offset(r0 + i);
+        for (int64_t t = t0; t < t1; ++t) dst[t * w + i] = row[t];
       }
-      const float* row = src + offset(r0 + i);
-      for (int64_t t = 0; t < len; ++t) dst[t * w + i] = row[t];
     }
 }
 
