@@ -4,7 +4,9 @@
 // Bench: bench/elementwise.
 #include <cmath>
 #include <string>
+#include <type_traits>
 
+#include "../../core/exp_float.h"
 #include "elementwise.h"
 #include "elementwise_ops.h"
 #include "strided_loop.h"
@@ -58,7 +60,11 @@ Status unary_same(UnaryOp op, const Iteration& it, const Operand& out, const Ope
   const UnaryArgs<T> args = unary_args<T>(p0, p1);
   switch (op) {
     case UnaryOp::Neg: unary_op<UnaryOp::Neg>(it, out, in, args); break;
-    case UnaryOp::Exp: unary_op<UnaryOp::Exp>(it, out, in, args); break;
+    case UnaryOp::Exp:
+      // exp_float vectorises (CUDA keeps expf); libm's expf is a call per value.
+      if constexpr (std::is_same_v<T, float>) map1<T, T>(it, out, in, [](float x) { return exp_float(x); });
+      else unary_op<UnaryOp::Exp>(it, out, in, args);
+      break;
     case UnaryOp::Log: unary_op<UnaryOp::Log>(it, out, in, args); break;
     case UnaryOp::Sqrt: unary_op<UnaryOp::Sqrt>(it, out, in, args); break;
     case UnaryOp::Abs: unary_op<UnaryOp::Abs>(it, out, in, args); break;
