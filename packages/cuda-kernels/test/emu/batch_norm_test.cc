@@ -4,7 +4,12 @@
 // variance NaN, as PyTorch), of fewer values than threads and of more, values whose mean
 // is far from 0; forward (y, saved mean and invstd, running statistics) then backward (dx,
 // dweight, dbias) from the forward's outputs. Under every schedule; agreement to 1e-4
-// (float32) or 1e-10 (float64) relative, with a floor of 1e-3. Run: lb_emu_tests batch_norm.
+// (float32) or 1e-10 (float64) relative, with a floor of 1e-3. And the CPU kernels alone
+// against a float64 reference written out here (two-pass statistics, unfolded backward),
+// on shapes that take each of their paths: runs shorter than a vector and with tails,
+// several channel groups and image blocks, channels not a multiple of the group, batch 1
+// and 3. Run: lb_emu_tests batch_norm.
+#include <algorithm>
 #include <cmath>
 
 #include "../../src/kernels/batch_norm/batch_norm.h"
@@ -95,11 +100,123 @@ void check(const std::string& schedule) {
   }
 }
 
+// The float64 reference of one forward + backward on the inputs of h (x, weight, bias,
+// running statistics, dy), the backward's ReLU mask read from mask_y as the kernel reads y.
+template <typename T>
+Tensors<double> reference(const BatchNormShape& s, const lb::BatchNormOptions& o, bool affine, const Tensors<T>& h,
+                          const std::vector<T>& mask_y) {
+  const auto d = [](const std::vector<T>& v) { return std::vector<double>(v.begin(), v.end()); };
+  Tensors<double> r{d(h.x), d(h.weight), d(h.bias), d(h.rmean), d(h.rvar), d(h.y), d(h.smean), d(h.sinv), d(h.dy), d(h.dx),
+                    d(h.dw), d(h.db)};
+  const double m = static_cast<double>(s.n * s.hw);
+  const auto at = [&](int64_t i, int64_t c, int64_t j) { return static_cast<size_t>((i * s.c + c) * s.hw + j); };
+  for (int64_t c = 0; c < s.c; ++c) {
+    double mean = 0, var = 0;
+    if (o.training) {
+      for (int64_t i = 0; i < s.n; ++i)
+        for (int64_t j = 0; j < s.hw; ++j) mean += r.x[at(i, c, j)];
+      mean /= m;
+      for (int64_t i = 0; i < s.n; ++i)
+        for (int64_t j = 0; j < s.hw; ++j) var += (r.x[at(i, c, j)] - mean) * (r.x[at(i, c, j)] - mean);
+      var /= m;
+      r.rmean[c] = (1 - o.momentum) * r.rmean[c] + o.momentum * mean;
+      r.rvar[c] = (1 - o.momentum) * r.rvar[c] + o.momentum * (m > 1 ? var * m / (m - 1) : NAN);
+    } else {
+      mean = r.rmean[c];
+      var = r.rvar[c];
+    }
+    const double invstd = 1 / std::sqrt(var + o.eps), w = affine ? r.weight[c] : 1, b = affine ? r.bias[c] : 0;
+    r.smean[c] = mean;
+    r.sinv[c] = invstd;
+    double sum_g = 0, sum_g_xhat = 0;
+    for (int64_t i = 0; i < s.n; ++i) {
+      for (int64_t j = 0; j < s.hw; ++j) {
+        const size_t k = at(i, c, j);
+        const double xhat = (r.x[k] - mean) * invstd, y = xhat * w + b;
+        r.y[k] = o.relu ? std::max(y, 0.0) : y;
+        const double g = !o.relu || mask_y[k] > T(0) ? r.dy[k] : 0;
+        sum_g += g;
+        sum_g_xhat += g * xhat;
+      }
+    }
+    r.db[c] = sum_g;
+    r.dw[c] = sum_g_xhat;
+    for (int64_t i = 0; i < s.n; ++i) {
+      for (int64_t j = 0; j < s.hw; ++j) {
+        const size_t k = at(i, c, j);
+        const double g = !o.relu || mask_y[k] > T(0) ? r.dy[k] : 0, xhat = (r.x[k] - mean) * invstd;
+        r.dx[k] = o.training ? w * invstd * (g - sum_g / m - xhat * sum_g_xhat / m) : w * invstd * g;
+      }
+    }
+  }
+  return r;
+}
+
+// max |a - b| / max |b|: float32 rounding of values near 0 is judged against the tensor's scale.
+template <typename T>
+double scaled_error(const std::vector<T>& a, const std::vector<double>& b) {
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::isnan(b[i]) && std::isnan(static_cast<double>(a[i]))) continue;
+    diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
+    if (std::isnan(static_cast<double>(a[i]))) diff = INFINITY;
+    scale = std::max(scale, std::abs(b[i]));
+  }
+  return scale > 0 ? diff / scale : diff;
+}
+
+template <typename T>
+void check_reference() {
+  // (n, c, hw) with their paths on 2 threads (batch_norm_cpu.cc): hw 9 and 21, runs shorter
+  // than a vector, channels in groups of 32, the last short, blocks dealt out; batch 1;
+  // 129 channels of 64 in 9 groups of 16, whole groups per thread; hw 67, a tail of 3 per
+  // run; 130 images in 2 blocks; 40 channels of 33x33 alone; 33 channels of 23x23 in
+  // groups of 2, 2 blocks each; odd small planes. (A few values per channel would leave
+  // float32 at the mercy of an invstd in the hundreds.)
+  const BatchNormShape shapes[] = {{3, 67, 9}, {5, 200, 21}, {1, 13, 45}, {3, 129, 64}, {3, 70, 67},
+                                   {130, 3, 35}, {2, 40, 1089}, {9, 33, 529}, {3, 5, 63}, {1, 11, 91}};
+  for (const BatchNormShape& s : shapes) {
+    for (bool training : {true, false}) {
+      for (bool relu : {false, true}) {
+        for (bool affine : {true, false}) {
+          const lb::BatchNormOptions o{training, relu, 1e-5, 0.1};
+          const size_t n = static_cast<size_t>(s.n * s.c * s.hw), c = static_cast<size_t>(s.c);
+          Tensors<T> h{values<T>(n, 21, 4, 6), values<T>(c, 22, 0.5f, 1.5f), values<T>(c, 23, -0.5f, 0.5f),
+                       values<T>(c, 24, 4, 6), values<T>(c, 25, 0.1f, 1), values<T>(n, 26, -9, 9), values<T>(c, 27, -9, 9),
+                       values<T>(c, 28, -9, 9), values<T>(n, 29, -1, 1), values<T>(n, 30, -9, 9), values<T>(c, 31, -9, 9),
+                       values<T>(c, 32, -9, 9)};
+          const Tensors<T> got = run(false, s, o, affine, h);
+          const Tensors<double> want = reference(s, o, affine, h, got.y);
+          const double tol = std::is_same_v<T, float> ? 5e-6 : 1e-12;
+          const std::string what = std::string(std::is_same_v<T, float> ? "float32" : "float64") + " [" +
+                                   std::to_string(s.n) + "," + std::to_string(s.c) + "," + std::to_string(s.hw) + "]" +
+                                   (training ? " training" : " eval") + (relu ? " relu" : "") + (affine ? " affine" : "");
+          const std::pair<const char*, double> errs[] = {
+              {"y", scaled_error(got.y, want.y)},         {"save_mean", scaled_error(got.smean, want.smean)},
+              {"save_invstd", scaled_error(got.sinv, want.sinv)}, {"running_mean", scaled_error(got.rmean, want.rmean)},
+              {"running_var", scaled_error(got.rvar, want.rvar)}, {"dx", scaled_error(got.dx, want.dx)},
+              {"dweight", scaled_error(got.dw, want.dw)},   {"dbias", scaled_error(got.db, want.db)}};
+          for (const auto& [name, e] : errs) {
+            char text[32];
+            std::snprintf(text, sizeof text, "%.3g", e);
+            LBT_CHECK(e < tol, what + ": " + name + " error " + text + " of the largest value");
+          }
+        }
+      }
+    }
+  }
+}
+
 LBT_TEST(batch_norm, matches_cpu_every_schedule) {
   lbt::for_each_schedule([](const std::string& s) {
     check<float>(s);
     check<double>(s);
   });
+}
+
+LBT_TEST(batch_norm, cpu_matches_float64_reference) {
+  check_reference<float>();
+  check_reference<double>();
 }
 
 LBT_TEST(batch_norm, bad_arguments) {
