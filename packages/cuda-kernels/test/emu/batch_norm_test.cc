@@ -69,35 +69,48 @@ Tensors<T> run(bool cuda, const BatchNormShape& s, const lb::BatchNormOptions& o
   return h;
 }
 
-template <typename T>
-void check(const std::string& schedule) {
-  const BatchNormShape shapes[] = {{2, 3, 5}, {1, 4, 1}, {4, 5, 33}, {3, 2, 300}};
+// Calls body(shape, options, affine, inputs, name) for each shape, training and eval, with
+// and without the fused ReLU and the affine parameters, on fresh random inputs drawn from
+// seeds seed + 1 to seed + 12.
+template <typename T, typename Body>
+void for_each_case(const std::vector<BatchNormShape>& shapes, uint64_t seed, Body body) {
   for (const BatchNormShape& s : shapes) {
     for (bool training : {true, false}) {
       for (bool relu : {false, true}) {
         for (bool affine : {true, false}) {
           const lb::BatchNormOptions o{training, relu, 1e-5, 0.1};
           const size_t n = static_cast<size_t>(s.n * s.c * s.hw), c = static_cast<size_t>(s.c);
-          Tensors<T> h{values<T>(n, 1, 4, 6), values<T>(c, 2, 0.5f, 1.5f), values<T>(c, 3, -0.5f, 0.5f),
-                       values<T>(c, 4, 4, 6), values<T>(c, 5, 0.1f, 1), values<T>(n, 6, -9, 9), values<T>(c, 7, -9, 9),
-                       values<T>(c, 8, -9, 9), values<T>(n, 9, -1, 1), values<T>(n, 10, -9, 9), values<T>(c, 11, -9, 9),
-                       values<T>(c, 12, -9, 9)};
-          const Tensors<T> want = run(false, s, o, affine, h), got = run(true, s, o, affine, h);
-          const double tol = std::is_same_v<T, float> ? 1e-4 : 1e-10;
-          const std::string what = std::string(std::is_same_v<T, float> ? "float32" : "float64") + " [" +
+          const Tensors<T> h{values<T>(n, seed + 1, 4, 6),   values<T>(c, seed + 2, 0.5f, 1.5f),
+                             values<T>(c, seed + 3, -0.5f, 0.5f), values<T>(c, seed + 4, 4, 6),
+                             values<T>(c, seed + 5, 0.1f, 1), values<T>(n, seed + 6, -9, 9),
+                             values<T>(c, seed + 7, -9, 9),   values<T>(c, seed + 8, -9, 9),
+                             values<T>(n, seed + 9, -1, 1),   values<T>(n, seed + 10, -9, 9),
+                             values<T>(c, seed + 11, -9, 9),  values<T>(c, seed + 12, -9, 9)};
+          const std::string name = std::string(std::is_same_v<T, float> ? "float32" : "float64") + " [" +
                                    std::to_string(s.n) + "," + std::to_string(s.c) + "," + std::to_string(s.hw) + "]" +
-                                   (training ? " training" : " eval") + (relu ? " relu" : "") + (affine ? " affine" : "") +
-                                   " " + schedule;
-          const std::pair<const char*, double> errs[] = {
-              {"y", error(got.y, want.y)},         {"save_mean", error(got.smean, want.smean)},
-              {"save_invstd", error(got.sinv, want.sinv)}, {"running_mean", error(got.rmean, want.rmean)},
-              {"running_var", error(got.rvar, want.rvar)}, {"dx", error(got.dx, want.dx)},
-              {"dweight", error(got.dw, want.dw)},   {"dbias", error(got.db, want.db)}};
-          for (const auto& [name, e] : errs) LBT_CHECK(e < tol, what + ": " + name + " relative error " + std::to_string(e));
+                                   (training ? " training" : " eval") + (relu ? " relu" : "") + (affine ? " affine" : "");
+          body(s, o, affine, h, name);
         }
       }
     }
   }
+}
+
+template <typename T>
+void check(const std::string& schedule) {
+  for_each_case<T>({{2, 3, 5}, {1, 4, 1}, {4, 5, 33}, {3, 2, 300}}, 0,
+                   [&](const BatchNormShape& s, const lb::BatchNormOptions& o, bool affine, const Tensors<T>& h,
+                       const std::string& name) {
+    const Tensors<T> want = run(false, s, o, affine, h), got = run(true, s, o, affine, h);
+    const double tol = std::is_same_v<T, float> ? 1e-4 : 1e-10;
+    const std::pair<const char*, double> errs[] = {
+        {"y", error(got.y, want.y)},         {"save_mean", error(got.smean, want.smean)},
+        {"save_invstd", error(got.sinv, want.sinv)}, {"running_mean", error(got.rmean, want.rmean)},
+        {"running_var", error(got.rvar, want.rvar)}, {"dx", error(got.dx, want.dx)},
+        {"dweight", error(got.dw, want.dw)},   {"dbias", error(got.db, want.db)}};
+    for (const auto& [field, e] : errs)
+      LBT_CHECK(e < tol, name + " " + schedule + ": " + field + " relative error " + std::to_string(e));
+  });
 }
 
 // The float64 reference of one forward + backward on the inputs of h (x, weight, bias,
@@ -173,38 +186,24 @@ void check_reference() {
   // run; 130 images in 2 blocks; 40 channels of 33x33 alone; 33 channels of 23x23 in
   // groups of 2, 2 blocks each; odd small planes. (A few values per channel would leave
   // float32 at the mercy of an invstd in the hundreds.)
-  const BatchNormShape shapes[] = {{3, 67, 9}, {5, 200, 21}, {1, 13, 45}, {3, 129, 64}, {3, 70, 67},
-                                   {130, 3, 35}, {2, 40, 1089}, {9, 33, 529}, {3, 5, 63}, {1, 11, 91}};
-  for (const BatchNormShape& s : shapes) {
-    for (bool training : {true, false}) {
-      for (bool relu : {false, true}) {
-        for (bool affine : {true, false}) {
-          const lb::BatchNormOptions o{training, relu, 1e-5, 0.1};
-          const size_t n = static_cast<size_t>(s.n * s.c * s.hw), c = static_cast<size_t>(s.c);
-          Tensors<T> h{values<T>(n, 21, 4, 6), values<T>(c, 22, 0.5f, 1.5f), values<T>(c, 23, -0.5f, 0.5f),
-                       values<T>(c, 24, 4, 6), values<T>(c, 25, 0.1f, 1), values<T>(n, 26, -9, 9), values<T>(c, 27, -9, 9),
-                       values<T>(c, 28, -9, 9), values<T>(n, 29, -1, 1), values<T>(n, 30, -9, 9), values<T>(c, 31, -9, 9),
-                       values<T>(c, 32, -9, 9)};
-          const Tensors<T> got = run(false, s, o, affine, h);
-          const Tensors<double> want = reference(s, o, affine, h, got.y);
-          const double tol = std::is_same_v<T, float> ? 5e-6 : 1e-12;
-          const std::string what = std::string(std::is_same_v<T, float> ? "float32" : "float64") + " [" +
-                                   std::to_string(s.n) + "," + std::to_string(s.c) + "," + std::to_string(s.hw) + "]" +
-                                   (training ? " training" : " eval") + (relu ? " relu" : "") + (affine ? " affine" : "");
-          const std::pair<const char*, double> errs[] = {
-              {"y", scaled_error(got.y, want.y)},         {"save_mean", scaled_error(got.smean, want.smean)},
-              {"save_invstd", scaled_error(got.sinv, want.sinv)}, {"running_mean", scaled_error(got.rmean, want.rmean)},
-              {"running_var", scaled_error(got.rvar, want.rvar)}, {"dx", scaled_error(got.dx, want.dx)},
-              {"dweight", scaled_error(got.dw, want.dw)},   {"dbias", scaled_error(got.db, want.db)}};
-          for (const auto& [name, e] : errs) {
-            char text[32];
-            std::snprintf(text, sizeof text, "%.3g", e);
-            LBT_CHECK(e < tol, what + ": " + name + " error " + text + " of the largest value");
-          }
-        }
-      }
+  for_each_case<T>({{3, 67, 9}, {5, 200, 21}, {1, 13, 45}, {3, 129, 64}, {3, 70, 67},
+                    {130, 3, 35}, {2, 40, 1089}, {9, 33, 529}, {3, 5, 63}, {1, 11, 91}}, 20,
+                   [&](const BatchNormShape& s, const lb::BatchNormOptions& o, bool affine, const Tensors<T>& h,
+                       const std::string& name) {
+    const Tensors<T> got = run(false, s, o, affine, h);
+    const Tensors<double> want = reference(s, o, affine, h, got.y);
+    const double tol = std::is_same_v<T, float> ? 5e-6 : 1e-12;
+    const std::pair<const char*, double> errs[] = {
+        {"y", scaled_error(got.y, want.y)},         {"save_mean", scaled_error(got.smean, want.smean)},
+        {"save_invstd", scaled_error(got.sinv, want.sinv)}, {"running_mean", scaled_error(got.rmean, want.rmean)},
+        {"running_var", scaled_error(got.rvar, want.rvar)}, {"dx", scaled_error(got.dx, want.dx)},
+        {"dweight", scaled_error(got.dw, want.dw)},   {"dbias", scaled_error(got.db, want.db)}};
+    for (const auto& [field, e] : errs) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.3g", e);
+      LBT_CHECK(e < tol, name + ": " + field + " error " + text + " of the largest value");
     }
-  }
+  });
 }
 
 LBT_TEST(batch_norm, matches_cpu_every_schedule) {
