@@ -6,7 +6,10 @@
 // 0 to 3. The kernels walk the CPU's windows in the CPU's order, so y, the indices and dx
 // must equal the CPU's exactly; dx starts as random values, so overwriting is checked.
 // Max pooling's backward must report the lowest bad index through its device int32 and
-// then write nothing. Under every schedule. Run: lb_emu_tests pool.
+// then write nothing. Under every schedule. The CPU max pooling itself is checked against
+// a plain transcription of PyTorch's loop (odd sizes, kernels 2 and 3, strides 1 and 2,
+// padding 0 and 1, batches 1 and 3, ties, NaNs, -infinity), as is its bad-index refusal.
+// Run: lb_emu_tests pool.
 #include <algorithm>
 #include <cmath>
 
@@ -141,6 +144,91 @@ LBT_TEST(pool, max_backward_reports_bad_index) {
     check_bad_index({{30, 1 << 30}}, 30);     // far outside
     check_bad_index({{20, 62}, {40, 0}}, 20);  // 62: in the plane, outside the window of output 20
   });
+}
+
+// Max pooling as PyTorch's CPU loop writes it (max_pool2d_with_indices, channels first):
+// the first in-input position starts, then a value wins if greater or NaN. The backward
+// adds dy at each index in output order, as the CPU kernel does, so dx must match exactly.
+template <typename T>
+void reference_max_pool(const Pool2dShape& s, const std::vector<T>& x, const std::vector<T>& dy, std::vector<T>& y,
+                        std::vector<int32_t>& idx, std::vector<T>& dx) {
+  std::fill(dx.begin(), dx.end(), T(0));
+  for (int64_t n = 0; n < s.planes; ++n)
+    for (int64_t p = 0; p < s.p; ++p)
+      for (int64_t q = 0; q < s.q; ++q) {
+        const int64_t hs = p * s.stride_h - s.pad_h, ws = q * s.stride_w - s.pad_w;
+        const int64_t h0 = std::max<int64_t>(hs, 0), w0 = std::max<int64_t>(ws, 0);
+        const int64_t h1 = std::min(hs + s.kernel_h, s.h), w1 = std::min(ws + s.kernel_w, s.w);
+        T best = -INFINITY;
+        int64_t at = h0 * s.w + w0;
+        for (int64_t ih = h0; ih < h1; ++ih)
+          for (int64_t iw = w0; iw < w1; ++iw) {
+            const T v = x[n * s.h * s.w + ih * s.w + iw];
+            if (v > best || std::isnan(v)) {
+              best = v;
+              at = ih * s.w + iw;
+            }
+          }
+        const int64_t o = (n * s.p + p) * s.q + q;
+        y[o] = best;
+        idx[o] = static_cast<int32_t>(at);
+        dx[n * s.h * s.w + at] += dy[o];
+      }
+}
+
+template <typename T>
+void check_max_against_reference(int64_t planes, int64_t h, int64_t w, int64_t kernel, int64_t stride, int64_t pad) {
+  const DType type = std::is_same_v<T, float> ? DType::F32 : DType::F64;
+  if (h + 2 * pad < kernel || w + 2 * pad < kernel) return;  // no output
+  const Pool2dShape s = shape_of(PoolMode::Max, {planes, h, w, kernel, stride, pad});
+  const int64_t nx = s.planes * s.h * s.w, ny = s.planes * s.p * s.q;
+  std::vector<T> x = values<T>(nx, 4 + h, true);
+  for (int64_t i = 7; i < nx; i += 17) x[i] = -INFINITY;  // and windows of -infinity only, at 1x1
+  const std::vector<T> dy = values<T>(ny, 5, false);
+  std::vector<T> want_y(ny), want_dx(nx), y(ny, T(7)), dx = values<T>(nx, 6, false);
+  std::vector<int32_t> want_idx(ny), idx(ny, 7);
+  reference_max_pool(s, x, dy, want_y, want_idx, want_dx);
+  LBT_CHECK(lb::pool2d_forward_cpu(type, PoolMode::Max, s, x.data(), y.data(), idx.data()).ok, "pool2d_forward_cpu");
+  LBT_CHECK(lb::pool2d_backward_cpu(type, PoolMode::Max, s, dy.data(), idx.data(), dx.data()).ok, "pool2d_backward_cpu");
+  const std::string what = std::string("cpu max ") + lb::dtype_name(type) + " planes " + std::to_string(planes) + " " +
+                           std::to_string(h) + "x" + std::to_string(w) + " kernel " + std::to_string(kernel) + " stride " +
+                           std::to_string(stride) + " pad " + std::to_string(pad);
+  LBT_CHECK(differences(y, want_y) == 0, what + ": y differs at " + std::to_string(differences(y, want_y)));
+  LBT_CHECK(idx == want_idx, what + ": the indices differ");
+  LBT_CHECK(differences(dx, want_dx) == 0, what + ": dx differs at " + std::to_string(differences(dx, want_dx)));
+}
+
+LBT_TEST(pool, cpu_max_matches_reference) {
+  const int64_t sizes[][3] = {{1, 7, 9}, {3, 5, 5}, {6, 9, 7}, {15, 11, 13}, {9, 1, 1}, {1, 2, 3}, {384, 16, 16}};
+  for (const auto& [planes, h, w] : sizes)
+    for (int64_t kernel : {2, 3})
+      for (int64_t stride : {1, 2})
+        for (int64_t pad : {0, 1}) {
+          check_max_against_reference<float>(planes, h, w, kernel, stride, pad);
+          check_max_against_reference<double>(planes, h, w, kernel, stride, pad);
+        }
+}
+
+// The CPU backward refuses the lowest index outside its plane and writes nothing; enough
+// outputs (2000 planes of 20) for the check to split over threads and blocks.
+LBT_TEST(pool, cpu_max_backward_refuses_bad_index) {
+  const Pool2dShape s = shape_of(PoolMode::Max, {2000, 7, 9, 3, 2, 1});
+  const int64_t nx = s.planes * s.h * s.w, ny = s.planes * s.p * s.q;
+  const std::vector<float> x = values<float>(nx, 1, false), dy = values<float>(ny, 2, false), dx0 = values<float>(nx, 3, false);
+  std::vector<float> y(ny);
+  std::vector<int32_t> idx(ny);
+  LBT_CHECK(lb::pool2d_forward_cpu(DType::F32, PoolMode::Max, s, x.data(), y.data(), idx.data()).ok, "pool2d_forward_cpu");
+  const std::pair<std::vector<std::pair<int64_t, int32_t>>, int64_t> cases[] = {
+      {{{37000, -5}, {20001, 63}}, 20001}, {{{37000, 1 << 30}}, 37000}, {{{39999, -1}, {5, 63}}, 5}};
+  for (const auto& [corrupt, expected] : cases) {
+    std::vector<int32_t> bad = idx;
+    for (const auto& [at, value] : corrupt) bad[at] = value;
+    std::vector<float> dx = dx0;
+    const lb::Status st = lb::pool2d_backward_cpu(DType::F32, PoolMode::Max, s, dy.data(), bad.data(), dx.data());
+    LBT_CHECK(!st.ok && st.message.find("at position " + std::to_string(expected) + " ") != std::string::npos,
+              "expected the bad index at " + std::to_string(expected) + ", got: " + st.message);
+    LBT_CHECK(dx == dx0, "dx was written although an index was bad");
+  }
 }
 
 LBT_TEST(pool, bad_arguments) {
