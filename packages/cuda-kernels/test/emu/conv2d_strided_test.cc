@@ -1,7 +1,7 @@
 // The float32 CPU convolutions with stride (src/kernels/conv2d: 1x1 kernels on the
 // subsampled input, larger kernels unfolded or on shifted windows of phase planes, backward
-// weight's per-tap GEMMs transposed with 16 channels in and 32 out) and the C = 3 stems
-// (backward weight by dot products), through
+// weight's per-tap GEMMs transposed with 16 channels in and 32 out), the C = 3 stems and
+// 1x1 kernels with few weights (backward weight by dot products), through
 // conv2d_forward_cpu, conv2d_backward_data_cpu and conv2d_backward_weight_cpu, against the
 // float64 CPU kernel (im2col + plain double GEMM) on the same random values: odd planes,
 // batch 1 and 3, strides 2 and 3 (and 2 by 1), padding 0 to 3, with and without bias, a
@@ -28,6 +28,8 @@ const Case kCases[] = {
     // 1x1: subsampled (stride 3 too, 2 by 1), and a 1x1 output, which keeps unfolding.
     {3, 5, 9, 7, 6, 1, 1, 2, 2, 0},      {1, 16, 8, 8, 32, 1, 1, 2, 2, 0},   {2, 3, 11, 10, 4, 1, 1, 3, 3, 0},
     {3, 7, 6, 5, 9, 1, 1, 2, 1, 0},      {3, 4, 2, 2, 5, 1, 1, 2, 2, 0},
+    // 1x1 backward weight by dot products (planes of 64 or more values, few weights).
+    {2, 16, 17, 18, 32, 1, 1, 2, 2, 0},  {3, 5, 9, 8, 7, 1, 1, 1, 1, 0},
     // 3x3 and 7x7 with stride, padding 0 to 3.
     {3, 5, 9, 11, 7, 3, 3, 2, 2, 1},     {1, 16, 13, 13, 32, 3, 3, 2, 2, 1}, {2, 6, 10, 8, 9, 3, 3, 2, 2, 0},
     {3, 4, 7, 7, 5, 3, 3, 2, 2, 2},      {2, 9, 12, 9, 19, 3, 3, 2, 1, 1},   {3, 3, 15, 13, 10, 7, 7, 2, 2, 3},

@@ -65,6 +65,15 @@ bool conv2d_shifted_fits(const Conv2dShape& s, bool backward_weight);
 Status conv2d_shifted_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y);
 Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw);
 
+// c [m, n] (+= when add) = a [m, k] (rows lda apart) times the rows b + b_rows[j] (k floats
+// each) transposed, as m*n dot products vectorised along k (conv2d_shifted_cpu.cc): for
+// backward weights with few outputs over a long depth (a 3-channel stem's: 16 x 27 over
+// 10^5 steps), where sgemm packs every row transposed into its tiles for few products per
+// packed value. Up to kConv2dMaxDotOutputs outputs it measured faster than sgemm.
+constexpr int64_t kConv2dMaxDotOutputs = 1024;
+void conv2d_dot_rows(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, const int64_t* b_rows,
+                     bool add, float* c);
+
 // Float32 3x3 stride-1 convolutions by Winograd's F(m x m, 3x3), m = tile = 2 or 4
 // (conv2d_winograd_cpu.cc). conv2d_winograd_applies: the shapes it computes (3x3, stride 1,
 // dilation 1, one group, any padding); conv2d_winograd_tile: the m that measured fastest

@@ -215,17 +215,16 @@ void interleave(const float* src, const Offset& offset, int64_t count, int64_t l
     }
 }
 
-// c [m, n] (+= when add) = a [m, k] (rows lda apart) times the rows b + b_rows[j] (k floats
-// each) transposed, as m*n dot products vectorised along k: for few outputs over a long
-// depth (a 3-channel stem's backward weight: 16 x 27 over 10^5 steps), where sgemm packs
-// every row of b transposed into its tiles for as few products per packed value.
-constexpr int64_t kMaxDotOutputs = 1024;
-
 typedef float Lanes __attribute__((vector_size(64)));
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void dot_rows(int64_t m, int64_t n, int64_t k, const float* a,
-                                                                          int64_t lda, const float* b,
-                                                                          const int64_t* b_rows, bool add, float* c) {
+}  // namespace
+
+// The products stay lane by lane in Lanes accumulators (a 4 x 4 block of outputs), so that
+// no sum is reassociated; one horizontal sum per output at the end.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void conv2d_dot_rows(int64_t m, int64_t n, int64_t k,
+                                                                                 const float* a, int64_t lda,
+                                                                                 const float* b, const int64_t* b_rows,
+                                                                                 bool add, float* c) {
   constexpr int64_t kI = 4, kJ = 4, kL = 16;
   const int64_t kv = k / kL * kL;
   for (int64_t i0 = 0; i0 < m; i0 += kI)
@@ -253,8 +252,6 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void dot_rows(int64
         }
     }
 }
-
-}  // namespace
 
 // Backward weight without unfolding: every tap's GEMM dW_tap [Kg, Cg] = dY_wide [Kg, cols] *
 // X_tap^T reads the same transposed input, shifted by the tap's offset, so the input is
@@ -305,8 +302,8 @@ Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, cons
       if (!per_tap) {
         // Fewer channels than half a tile: the taps' tiles would be mostly padding, so one
         // GEMM over rows(xp) computes them all together instead.
-        if (plan.kg * plan.crs <= kMaxDotOutputs)
-          dot_rows(plan.kg, plan.crs, cols, wide, plan.ld(), xp, plan.rows.data(), !first, acc + grp * plan.kg * plan.crs);
+        if (plan.kg * plan.crs <= kConv2dMaxDotOutputs)
+          conv2d_dot_rows(plan.kg, plan.crs, cols, wide, plan.ld(), xp, plan.rows.data(), !first, acc + grp * plan.kg * plan.crs);
         else
           sgemm_rows(false, true, plan.kg, plan.crs, cols, 1.0f, wide, nullptr, plan.ld(), xp, plan.rows.data(), 0,
                      first ? 0.0f : 1.0f, acc + grp * plan.kg * plan.crs, plan.crs);
