@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "../../core/simd_clones.h"
 #include "../../core/thread_pool.h"
 #include "../gemm/gemm.h"
 #include "../gemm/gemm_microkernel.h"
@@ -221,10 +222,8 @@ typedef float Lanes __attribute__((vector_size(64)));
 
 // The products stay lane by lane in Lanes accumulators (a 4 x 4 block of outputs), so that
 // no sum is reassociated; one horizontal sum per output at the end.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void conv2d_dot_rows(int64_t m, int64_t n, int64_t k,
-                                                                                 const float* a, int64_t lda,
-                                                                                 const float* b, const int64_t* b_rows,
-                                                                                 bool add, float* c) {
+LB_SIMD_CLONES void conv2d_dot_rows(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                                    const int64_t* b_rows, bool add, float* c) {
   constexpr int64_t kI = 4, kJ = 4, kL = 16;
   const int64_t kv = k / kL * kL;
   for (int64_t i0 = 0; i0 < m; i0 += kI)
