@@ -45,19 +45,6 @@ Conv2dShape shape_of(const Case& c) {
   return {c.n, c.c, c.h, c.w, c.k, c.r, c.s, p, q, c.stride_h, c.stride_w, c.pad, c.pad, 1, 1, 1};
 }
 
-std::vector<double> widened(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
-
-// max |got - want| / max |want| (infinite when got holds a NaN).
-double norm_error(const std::vector<float>& got, const std::vector<double>& want) {
-  double diff = 0, scale = 1e-30;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double d = std::fabs(got[i] - want[i]);
-    diff = std::isnan(d) ? INFINITY : std::max(diff, d);
-    scale = std::max(scale, std::fabs(want[i]));
-  }
-  return diff / scale;
-}
-
 LBT_TEST(conv2d_strided, matches_float64) {
   bool with_bias = false;
   for (const Case& c : kCases) {
@@ -77,15 +64,15 @@ LBT_TEST(conv2d_strided, matches_float64) {
     LBT_CHECK(lb::conv2d_backward_data_cpu(DType::F32, s, dy.data(), w.data(), dx.data()).ok, std::string(what) + ": backward data");
     LBT_CHECK(lb::conv2d_backward_weight_cpu(DType::F32, s, x.data(), dy.data(), dw.data(), with_bias ? dbias.data() : nullptr).ok,
               std::string(what) + ": backward weight");
-    const std::vector<double> xd = widened(x), wd = widened(w), bd = widened(bias), dyd = widened(dy);
+    const std::vector<double> xd = lbt::widened(x), wd = lbt::widened(w), bd = lbt::widened(bias), dyd = lbt::widened(dy);
     std::vector<double> y64(ny), dx64(nx), dw64(nw), dbias64(s.k);
     LBT_CHECK(lb::conv2d_forward_cpu(DType::F64, s, xd.data(), wd.data(), with_bias ? bd.data() : nullptr, y64.data()).ok, "float64 forward");
     LBT_CHECK(lb::conv2d_backward_data_cpu(DType::F64, s, dyd.data(), wd.data(), dx64.data()).ok, "float64 backward data");
     LBT_CHECK(lb::conv2d_backward_weight_cpu(DType::F64, s, xd.data(), dyd.data(), dw64.data(), dbias64.data()).ok,
               "float64 backward weight");
     std::vector<std::pair<const char*, double>> errs = {
-        {"y", norm_error(y, y64)}, {"dx", norm_error(dx, dx64)}, {"dw", norm_error(dw, dw64)}};
-    if (with_bias) errs.push_back({"dbias", norm_error(dbias, dbias64)});
+        {"y", lbt::max_scaled_error(y, y64)}, {"dx", lbt::max_scaled_error(dx, dx64)}, {"dw", lbt::max_scaled_error(dw, dw64)}};
+    if (with_bias) errs.push_back({"dbias", lbt::max_scaled_error(dbias, dbias64)});
     for (const auto& [name, e] : errs) LBT_CHECK(e < 2e-5, std::string(what) + ": " + name + " error " + std::to_string(e));
   }
 }

@@ -42,18 +42,6 @@ std::vector<T> values(int64_t n, uint64_t seed) {
   return std::vector<T>(r.begin(), r.end());
 }
 
-// max |a - b| / max |b| (infinite when a holds a NaN).
-template <typename T>
-double norm_error(const std::vector<T>& a, const std::vector<T>& b) {
-  double diff = 0, scale = 1e-30;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
-    diff = std::isnan(d) ? INFINITY : std::max(diff, d);
-    scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
-  }
-  return diff / scale;
-}
-
 // The five results of one case; `cuda` runs them on the emulated device.
 template <typename T>
 struct Results {
@@ -107,10 +95,10 @@ void check(const Case& c, bool with_bias, const std::string& schedule) {
                 std::is_same_v<T, float> ? "float32" : "float64", (long long)c.n, (long long)c.c, (long long)c.h,
                 (long long)c.w, (long long)c.k, (long long)c.r, (long long)c.s, (long long)c.stride, (long long)c.pad,
                 (long long)c.dil, (long long)c.groups, with_bias ? " bias" : "", schedule.c_str());
-  const std::pair<const char*, double> errs[] = {{"y", norm_error(got.y, want.y)},
-                                                 {"dx", norm_error(got.dx, want.dx)},
-                                                 {"dw", norm_error(got.dw, want.dw)},
-                                                 {"dbias", norm_error(got.dbias, want.dbias)}};
+  const std::pair<const char*, double> errs[] = {{"y", lbt::max_scaled_error(got.y, want.y)},
+                                                 {"dx", lbt::max_scaled_error(got.dx, want.dx)},
+                                                 {"dw", lbt::max_scaled_error(got.dw, want.dw)},
+                                                 {"dbias", lbt::max_scaled_error(got.dbias, want.dbias)}};
   for (const auto& [name, e] : errs) LBT_CHECK(e < tol, std::string(what) + ": " + name + " error " + std::to_string(e));
 }
 

@@ -42,22 +42,9 @@ std::string name_of(const Case& c, bool bias, int threads) {
   return what;
 }
 
-std::vector<double> widened(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
-
-// max |got - want| / max |want| (infinite when got holds a NaN).
-double norm_error(const std::vector<float>& got, const std::vector<double>& want) {
-  double diff = 0, scale = 1e-30;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double d = std::fabs(got[i] - want[i]);
-    diff = std::isnan(d) ? INFINITY : std::max(diff, d);
-    scale = std::max(scale, std::fabs(want[i]));
-  }
-  return diff / scale;
-}
-
 std::vector<double> forward_f64(const Conv2dShape& s, const std::vector<float>& x, const std::vector<float>& w,
                                 const std::vector<float>* bias) {
-  const std::vector<double> xd = widened(x), wd = widened(w), bd = bias ? widened(*bias) : std::vector<double>();
+  const std::vector<double> xd = lbt::widened(x), wd = lbt::widened(w), bd = bias ? lbt::widened(*bias) : std::vector<double>();
   std::vector<double> y(static_cast<size_t>(s.n * s.k * s.p * s.q));
   LBT_CHECK(lb::conv2d_forward_cpu(DType::F64, s, xd.data(), wd.data(), bias ? bd.data() : nullptr, y.data()).ok,
             "conv2d_forward_cpu float64");
@@ -95,7 +82,7 @@ LBT_TEST(conv2d_winograd, matches_float64) {
         const std::string what = "F(" + std::to_string(tile) + "x" + std::to_string(tile) + ") " + name_of(c, with_bias, threads);
         const lb::Status st = lb::conv2d_winograd_forward(s, tile, x.data(), w.data(), false, with_bias ? bias.data() : nullptr, y.data());
         LBT_CHECK(st.ok, what + ": " + st.message);
-        const double e = norm_error(y, forward_f64(s, x, w, with_bias ? &bias : nullptr));
+        const double e = lbt::max_scaled_error(y, forward_f64(s, x, w, with_bias ? &bias : nullptr));
         LBT_CHECK(e < kTolerance[tile / 4], what + ": y error " + std::to_string(e));
       }
     }
@@ -120,11 +107,11 @@ LBT_TEST(conv2d_winograd, dispatched_forward_and_backward_data) {
     std::vector<float> y = lbt::random_floats(dy.size(), 9), dx = lbt::random_floats(x.size(), 10);
     LBT_CHECK(lb::conv2d_forward_cpu(DType::F32, s, x.data(), w.data(), bias.data(), y.data()).ok, "conv2d_forward_cpu");
     LBT_CHECK(lb::conv2d_backward_data_cpu(DType::F32, s, dy.data(), w.data(), dx.data()).ok, "conv2d_backward_data_cpu");
-    const std::vector<double> dyd = widened(dy), wd = widened(w);
+    const std::vector<double> dyd = lbt::widened(dy), wd = lbt::widened(w);
     std::vector<double> dx_want(x.size());
     LBT_CHECK(lb::conv2d_backward_data_cpu(DType::F64, s, dyd.data(), wd.data(), dx_want.data()).ok,
               "conv2d_backward_data_cpu float64");
-    const double ey = norm_error(y, forward_f64(s, x, w, &bias)), edx = norm_error(dx, dx_want);
+    const double ey = lbt::max_scaled_error(y, forward_f64(s, x, w, &bias)), edx = lbt::max_scaled_error(dx, dx_want);
     LBT_CHECK(ey < kTolerance[tile / 4], what + ": y error " + std::to_string(ey));
     LBT_CHECK(edx < kTolerance[tile / 4], what + ": dx error " + std::to_string(edx));
   }

@@ -2,6 +2,8 @@
 // checks that report and go on, the schedules every test runs under, device transfers
 // and random data. main.cc runs the suites named on its command line.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -58,6 +60,22 @@ std::vector<float> random_floats(size_t n, uint64_t seed, float lo = -1, float h
 // max_i |a_i - b_i| / max(|b_i|, floor): relative error with a floor for values near 0.
 double max_rel_error(const std::vector<float>& a, const std::vector<float>& b, double floor = 1e-3);
 double max_rel_error(const std::vector<double>& a, const std::vector<double>& b, double floor = 1e-3);
+
+// max_i |got_i - want_i| / max_i |want_i|, infinite where got holds a NaN: float32 rounding
+// of values near 0 is judged against the tensor's scale.
+template <typename A, typename B>
+double max_scaled_error(const std::vector<A>& got, const std::vector<B>& want) {
+  double diff = 0, scale = 1e-30;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double d = std::fabs(static_cast<double>(got[i]) - static_cast<double>(want[i]));
+    diff = std::isnan(d) ? INFINITY : std::max(diff, d);
+    scale = std::max(scale, std::fabs(static_cast<double>(want[i])));
+  }
+  return diff / scale;
+}
+
+// The values as float64, for references computed in double.
+inline std::vector<double> widened(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
 
 template <typename T>
 T* to_device(const std::vector<T>& host) {
