@@ -57,6 +57,19 @@ template <typename T>
 inline void copy_values(const T* src, int64_t n, T* dst) {
   for (int64_t j = 0; j < n; ++j) dst[j] = src[j];
 }
+// dst[j] = src[j * stride] for n values: the row gathers of strided convolutions. Stride 2
+// has its own loop, whose constant stride GCC vectorises (loads and shuffles); the loops that
+// call this are compiled for AVX2 and AVX-512 too (LB_SIMD_CLONES), where it pays most.
+template <typename T>
+[[gnu::always_inline]] inline void gather_values(const T* __restrict src, int64_t stride, int64_t n, T* __restrict dst) {
+  if (stride == 1) {
+    copy_values(src, n, dst);
+  } else if (stride == 2) {
+    for (int64_t j = 0; j < n; ++j) dst[j] = src[2 * j];
+  } else {
+    for (int64_t j = 0; j < n; ++j) dst[j] = src[j * stride];
+  }
+}
 
 // Float32 convolutions as an implicit GEMM over shifted windows of a padded copy of the
 // input (conv2d_shifted_cpu.cc), which the *_cpu functions above call where
