@@ -58,8 +58,7 @@ inline void copy_values(const T* src, int64_t n, T* dst) {
   for (int64_t j = 0; j < n; ++j) dst[j] = src[j];
 }
 // dst[j] = src[j * stride] for n values: the row gathers of strided convolutions. Stride 2
-// has its own loop, whose constant stride GCC vectorises (loads and shuffles); the loops that
-// call this are compiled for AVX2 and AVX-512 too (LB_SIMD_CLONES), where it pays most.
+// has its own loop, whose constant stride GCC vectorises (loads and shuffles), SSE2 included.
 template <typename T>
 [[gnu::always_inline]] inline void gather_values(const T* __restrict src, int64_t stride, int64_t n, T* __restrict dst) {
   if (stride == 1) {

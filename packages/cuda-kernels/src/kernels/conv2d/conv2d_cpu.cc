@@ -25,7 +25,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "../../core/simd_clones.h"
 #include "../../core/thread_pool.h"
 #include "../gemm/gemm.h"
 #include "conv2d.h"
@@ -154,9 +153,11 @@ Status allocate(int64_t count, std::unique_ptr<T[]>* out) {
 
 // Row c*L + t of col for nb images: col_row[i*PQ + p*Q + q] = x_i[c, p*sh + h_off,
 // q*sw + w_off] (0 outside) for live tap t, from x = channel c of the chunk's first image.
+// Baseline build only: this and fold_channel compiled for AVX-512/AVX2 as well
+// (LB_SIMD_CLONES) ran 5-10 % slower on ResNet-50's 3x3/2 layers of 4x4 and 2x2 planes and
+// no faster on the others (dev/conv, 1 thread); their stride-2 loops vectorise with SSE2.
 template <typename T>
-[[gnu::always_inline]] inline void unfold_row(const Conv2dShape& s, const Geometry& g, const Tap& t, const T* x, int64_t nb,
-                                              T* col_row) {
+void unfold_row(const Conv2dShape& s, const Geometry& g, const Tap& t, const T* x, int64_t nb, T* col_row) {
   // Stride 1 and W == Q: input and output rows have the same stride, so the tap's rows
   // are one contiguous run, copied at once, after which the few values that wrapped
   // around a row's edge are zeroed (per-row copies of 2 to 8 values cost about as much
@@ -204,7 +205,7 @@ template <typename T>
 // col2im for channel c of nb images: dx = channel c of the chunk's first image (overwritten
 // with the sum of the col entries that read it), col_c = col's rows of channel c.
 template <typename T>
-[[gnu::always_inline]] inline void fold_channel(const Conv2dShape& s, const Geometry& g, const T* col_c, int64_t nb, T* dx) {
+void fold_channel(const Conv2dShape& s, const Geometry& g, const T* col_c, int64_t nb, T* dx) {
   const int64_t ld = nb * g.pq;
   for (int64_t i = 0; i < nb; ++i) std::fill(dx + i * s.c * g.hw, dx + i * s.c * g.hw + g.hw, T(0));
   for (int64_t rs = 0; rs < g.rs; ++rs) {
@@ -219,20 +220,6 @@ template <typename T>
   }
 }
 
-// The copy loops of im2col and col2im, compiled for AVX-512 and AVX2 too: as the baseline
-// (SSE2) build they took about a third of ResNet-20's 3x3/2 forward and backward data.
-#define LB_CONV2D_COPY_LOOPS(T)                                                                                      \
-  LB_SIMD_CLONES void unfold_row_of(const Conv2dShape& s, const Geometry& g, const Tap& t, const T* x, int64_t nb,   \
-                                    T* col_row) {                                                                    \
-    unfold_row(s, g, t, x, nb, col_row);                                                                             \
-  }                                                                                                                  \
-  LB_SIMD_CLONES void fold_channel_of(const Conv2dShape& s, const Geometry& g, const T* col_c, int64_t nb, T* dx) { \
-    fold_channel(s, g, col_c, nb, dx);                                                                               \
-  }
-LB_CONV2D_COPY_LOOPS(float)
-LB_CONV2D_COPY_LOOPS(double)
-#undef LB_CONV2D_COPY_LOOPS
-
 // col[c*L + t][i*PQ + p*Q + q] = x_i[c, p*sh + h_off, q*sw + w_off] (0 outside), for the
 // L live taps t, for nb images from x (channel 0 of the group in the chunk's first image).
 template <typename T>
@@ -240,7 +227,7 @@ void im2col(const Conv2dShape& s, const Geometry& g, const T* x, int64_t nb, T* 
   const int64_t ld = nb * g.pq;
   parallel_for(g.crs, std::max<int64_t>(1, 8192 / ld), [&](int64_t row0, int64_t row1) {
     for (int64_t row = row0; row < row1; ++row)
-      unfold_row_of(s, g, g.taps[row % g.rs], x + row / g.rs * g.hw, nb, col + row * ld);
+      unfold_row(s, g, g.taps[row % g.rs], x + row / g.rs * g.hw, nb, col + row * ld);
   });
 }
 
@@ -250,7 +237,7 @@ template <typename T>
 void col2im(const Conv2dShape& s, const Geometry& g, const T* col, int64_t nb, T* dx) {
   const int64_t ld = nb * g.pq;
   parallel_for(g.cg, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, g.rs * ld)), [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) fold_channel_of(s, g, col + c * g.rs * ld, nb, dx + c * g.hw);
+    for (int64_t c = c0; c < c1; ++c) fold_channel(s, g, col + c * g.rs * ld, nb, dx + c * g.hw);
   });
 }
 
