@@ -117,15 +117,29 @@ LBT_TEST(pool, matches_cpu_every_schedule) {
   });
 }
 
-// Corrupts the forward's indices at `at` and expects max pooling's backward to report
-// `expected` and leave dx alone.
-void check_bad_index(const std::vector<std::pair<size_t, int32_t>>& corrupt, int32_t expected) {
-  const Pool2dShape s = shape_of(PoolMode::Max, {3, 7, 9, 3, 2, 1});
+// A max pooling forward on `planes` random 7x9 planes (3x3 windows, stride 2, padding 1)
+// and the rest of a backward's inputs: dy, and dx's starting values dx0.
+struct MaxBackwardCase {
+  Pool2dShape s;
+  int64_t nx;
+  std::vector<float> dy, dx0;
+  std::vector<int32_t> idx;
+};
+
+MaxBackwardCase max_backward_case(int64_t planes) {
+  const Pool2dShape s = shape_of(PoolMode::Max, {planes, 7, 9, 3, 2, 1});
   const int64_t nx = s.planes * s.h * s.w, ny = s.planes * s.p * s.q;
-  const std::vector<float> x = values<float>(nx, 1, false), dy = values<float>(ny, 2, false), dx0 = values<float>(nx, 3, false);
+  const std::vector<float> x = values<float>(nx, 1, false);
   std::vector<float> y(ny);
   std::vector<int32_t> idx(ny);
   LBT_CHECK(lb::pool2d_forward_cpu(DType::F32, PoolMode::Max, s, x.data(), y.data(), idx.data()).ok, "pool2d_forward_cpu");
+  return {s, nx, values<float>(ny, 2, false), values<float>(nx, 3, false), idx};
+}
+
+// Corrupts the forward's indices at `at` and expects max pooling's backward to report
+// `expected` and leave dx alone.
+void check_bad_index(const std::vector<std::pair<size_t, int32_t>>& corrupt, int32_t expected) {
+  auto [s, nx, dy, dx0, idx] = max_backward_case(3);
   for (const auto& [at, value] : corrupt) idx[at] = value;
   float *dy_d = lbt::to_device(dy), *dx = lbt::to_device(dx0);
   int32_t *idx_d = lbt::to_device(idx), *bad = lbt::to_device(std::vector<int32_t>{7});
@@ -212,12 +226,7 @@ LBT_TEST(pool, cpu_max_matches_reference) {
 // The CPU backward refuses the lowest index outside its plane and writes nothing; enough
 // outputs (2000 planes of 20) for the check to split over threads and blocks.
 LBT_TEST(pool, cpu_max_backward_refuses_bad_index) {
-  const Pool2dShape s = shape_of(PoolMode::Max, {2000, 7, 9, 3, 2, 1});
-  const int64_t nx = s.planes * s.h * s.w, ny = s.planes * s.p * s.q;
-  const std::vector<float> x = values<float>(nx, 1, false), dy = values<float>(ny, 2, false), dx0 = values<float>(nx, 3, false);
-  std::vector<float> y(ny);
-  std::vector<int32_t> idx(ny);
-  LBT_CHECK(lb::pool2d_forward_cpu(DType::F32, PoolMode::Max, s, x.data(), y.data(), idx.data()).ok, "pool2d_forward_cpu");
+  const auto [s, nx, dy, dx0, idx] = max_backward_case(2000);
   const std::pair<std::vector<std::pair<int64_t, int32_t>>, int64_t> cases[] = {
       {{{37000, -5}, {20001, 63}}, 20001}, {{{37000, 1 << 30}}, 37000}, {{{39999, -1}, {5, 63}}, 5}};
   for (const auto& [corrupt, expected] : cases) {
