@@ -13,7 +13,7 @@
 // the host is not made to wait, it is reported through a device int32 instead (the lowest
 // position holding one, or -1, as index_cuda does), and nothing is written then either.
 // softmax_cpu.cc: parallel over rows. softmax_cuda.cu: one warp per row, warp-shuffle
-// reductions (block_reduce.cuh). Test: test/emu/softmax_test.cc. Bench: none yet.
+// reductions (block_reduce.cuh). Test: test/emu/softmax_test.cc. Bench: bench/tensor-ops.ts (CPU).
 #pragma once
 #include <math.h>
 
