@@ -80,7 +80,7 @@ describe.runIf(native.cudaInfo().available)('the CUDA device', () => {
     // [3, 2, 33, 33] * [3, 2, 3, 3], padding 1: dw is one 64 x 64 tile over a depth of
     // 3 * 33 * 33, split 3 ways, so the workspace holds 3 partial dw of 3 * 18 float32.
     const shape = [3, 2, 33, 33, 3, 3, 3, 33, 33, 1, 1, 1, 1, 1, 1, 1];
-    const [x, dy, dw, dbias] = [3 * 2 * 33 * 33, 3 * 3 * 33 * 33, 3 * 18, 3].map((n) => native.alloc(DeviceCode.cuda, 4 * n)) as BufferHandle[];
+    const [x, dy, dw, dbias] = [3 * 2 * 33 * 33, 3 * 3 * 33 * 33, 3 * 18, 3].map((n) => native.alloc(DeviceCode.cuda, 4 * n)) as [BufferHandle, BufferHandle, BufferHandle, BufferHandle];
     native.cudaResetPeakMemory();
     const before = native.cudaMemoryStats();
     native.conv2d(Conv2dOp.backwardWeight, DTypeCode.float32, shape, [x, dy, dw, null], [0, 0, 0, 0]);
@@ -88,7 +88,7 @@ describe.runIf(native.cudaInfo().available)('the CUDA device', () => {
     native.cudaResetPeakMemory();
     native.conv2d(Conv2dOp.backwardWeight, DTypeCode.float32, shape, [x, dy, null, dbias], [0, 0, 0, 0]); // no GEMM, no workspace
     expect(native.cudaMemoryStats()).toEqual({ inUseBytes: before.inUseBytes, peakBytes: before.inUseBytes });
-    [x, dy, dw, dbias].forEach((h) => native.free(h as BufferHandle));
+    [x, dy, dw, dbias].forEach((h) => native.free(h));
   });
 
   it('a failed CUDA call is a JS error naming the call and the CUDA error, and the next kernel is not blamed', () => {
