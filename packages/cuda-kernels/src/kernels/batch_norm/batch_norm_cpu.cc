@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -137,14 +138,7 @@ struct Lanes {
       b[l] = b0[l] + tail_b[l];
       b[l + 8] = b1[l] + tail_b[l + 8];
     }
-    // Pairwise, as the lanes would be added on any vector width.
-    for (int64_t width = kLanes / 2; width > 0; width /= 2) {
-      for (int64_t l = 0; l < width; ++l) {
-        a[l] += a[l + width];
-        b[l] += b[l + width];
-      }
-    }
-    return Sums{a[0], b[0]};
+    return Sums{fold_lanes(a, std::plus<double>()), fold_lanes(b, std::plus<double>())};
   }
 };
 

@@ -3,6 +3,7 @@
 // Bench: `pnpm --filter @largebatch/bench optim`.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -57,14 +58,7 @@ template <bool kWithW>
     ag[0] += v * v;
     if constexpr (kWithW) aw[0] += static_cast<double>(w[i]) * w[i];
   }
-  // Pairwise, so the result does not depend on the vector width.
-  for (int width = kSumLanes / 2; width > 0; width /= 2) {
-    for (int j = 0; j < width; ++j) {
-      ag[j] += ag[j + width];
-      aw[j] += aw[j + width];
-    }
-  }
-  return {aw[0], ag[0]};
+  return {fold_lanes(aw, std::plus<double>()), fold_lanes(ag, std::plus<double>())};
 }
 
 // ‖g‖² and, if with_w, ‖w‖².
@@ -98,10 +92,7 @@ template <bool kMomentum, bool kFirst, bool kNesterov, bool kWeightSq>
       optim_update_element<kMomentum, kFirst, kNesterov>(c, w, g, buf, i);
       acc[0] += static_cast<double>(w[i]) * w[i];
     }
-    for (int width = kSumLanes / 2; width > 0; width /= 2) {
-      for (int j = 0; j < width; ++j) acc[j] += acc[j + width];
-    }
-    return acc[0];
+    return fold_lanes(acc, std::plus<double>());
   }
 }
 

@@ -6,6 +6,7 @@
 // accumulators added pairwise at the end, so that it vectorises and its result does not
 // depend on the vector width the CPU picks (LB_SIMD_CLONES). Bench: bench/tensor-ops.ts.
 #include <cmath>
+#include <functional>
 #include <string>
 
 #include "../../core/exp_float.h"
@@ -25,13 +26,10 @@ struct RowSums {
 inline float shifted_exp(float z, float m) { return exp_float(z - m); }
 inline double shifted_exp(double z, double m) { return std::exp(z - m); }
 
-// Folds the lanes pairwise into lane 0; a row shorter than kLanes used lane 0 alone.
+// The lanes folded pairwise; a row shorter than kLanes used lane 0 alone.
 template <typename T, typename Op>
 [[gnu::always_inline]] inline T fold(T (&acc)[kLanes], int64_t n, Op op) {
-  if (n < kLanes) return acc[0];
-  for (int width = kLanes / 2; width > 0; width /= 2)
-    for (int l = 0; l < width; ++l) acc[l] = op(acc[l + width], acc[l]);
-  return acc[0];
+  return n < kLanes ? acc[0] : fold_lanes(acc, op);
 }
 
 template <typename T>
@@ -60,8 +58,7 @@ template <bool kStore, bool kSumZ, typename T>
   for (; j + kLanes <= n; j += kLanes)
     for (int l = 0; l < kLanes; ++l) add(j + l, l);
   for (; j < n; ++j) add(j, 0);
-  const auto plus = [](double a, double b) { return a + b; };
-  return {fold(se, n, plus), fold(sz, n, plus)};
+  return {fold(se, n, std::plus<double>()), fold(sz, n, std::plus<double>())};
 }
 
 template <typename T>
