@@ -5,10 +5,12 @@
  * dated JSON under bench/results/.
  */
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { addonPath } from '@largebatch/cuda-kernels';
 
 import type { PythonPeer } from './peer';
 
@@ -91,15 +93,21 @@ export function machineInfo(threads: number): Record<string, unknown> {
   } catch {
     torch = 'not installed';
   }
-  return { cpu: cpus()[0]?.model, logicalCores: cpus().length, threads, node: process.version, torch };
+  // Which addon ran: a stale default build or a sanitizer build would time other code.
+  return { cpu: cpus()[0]?.model, logicalCores: cpus().length, threads, node: process.version, torch, addon: addonPath() };
 }
 
-/** Writes bench/results/[folder/]<date>-<name>.json and returns its path. */
+/**
+ * Writes bench/results/[folder/]<date>-<name>.json, or <date>-<name>-2.json, -3, ... when
+ * that day's file exists (a second run never overwrites a committed result), and returns
+ * its path.
+ */
 export function writeResults(name: string, payload: Record<string, unknown>, folder = ''): string {
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', folder);
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
-  const path = join(dir, `${date}-${name}.json`);
+  let path = join(dir, `${date}-${name}.json`);
+  for (let run = 2; existsSync(path); run += 1) path = join(dir, `${date}-${name}-${run}.json`);
   writeFileSync(path, `${JSON.stringify({ date: new Date().toISOString(), ...payload }, null, 2)}\n`);
   return path;
 }

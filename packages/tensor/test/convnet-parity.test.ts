@@ -64,6 +64,8 @@ const ops: Record<string, (...xs: Tensor[]) => Tensor> = {
   conv_3x3_groups3: (x, w, b) => conv2d(x!, w!, { bias: b, padding: 1, groups: 3 }),
   conv_3x3_dilation2_pad2: (x, w, b) => conv2d(x!, w!, { bias: b, padding: 2, dilation: 2 }),
   conv_3x3_no_bias: (x, w) => conv2d(x!, w!, { padding: 1 }),
+  conv_3x3_pad1_2x2_planes: (x, w, b) => conv2d(x!, w!, { bias: b, padding: 1 }),
+  conv_3x3_stride2_pad1_2x2_planes: (x, w, b) => conv2d(x!, w!, { bias: b, stride: 2, padding: 1 }),
   batch_norm_relu_training: (x, w, b) => batchNorm2dRelu(x!, { weight: w, bias: b, training: true }),
   max_pool_3x3_stride2_pad1: (x) => maxPool2d(x!, { kernelSize: 3, stride: 2, padding: 1 }),
   max_pool_2x2_batch1: (x) => maxPool2d(x!, { kernelSize: 2 }),

@@ -99,6 +99,27 @@ int conv2d_winograd_tile(const Conv2dShape& s);
 Status conv2d_winograd_forward(const Conv2dShape& s, int tile, const float* x, const float* w, bool adjoint,
                                const float* bias, float* y);
 
+// Float32 convolutions whose window, at every output position, covers the whole input plane
+// (dilation 1, a kernel larger than 1x1; ResNet-50's 3x3 padding-1 layers on 2x2 planes):
+// per image a dense matrix over the flattened planes, so each pass is one GEMM over the batch
+// (conv2d_dense_cpu.cc). Backward weight stages that matrix's gradient, so it applies up to
+// a size (conv2d_dense_backward_weight_applies); dbias is left to the caller.
+bool conv2d_dense_applies(const Conv2dShape& s);
+bool conv2d_dense_backward_weight_applies(const Conv2dShape& s);
+Status conv2d_dense_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y);
+Status conv2d_dense_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx);
+Status conv2d_dense_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw);
+
+// y's planes [i0, i1) of pq values (plane i of channel i % k) += their channel's bias.
+template <typename T>
+inline void conv2d_add_bias(const T* bias, int64_t i0, int64_t i1, int64_t k, int64_t pq, T* y) {
+  for (int64_t i = i0; i < i1; ++i) {
+    T* plane = y + i * pq;
+    const T v = bias[i % k];
+    for (int64_t j = 0; j < pq; ++j) plane[j] += v;
+  }
+}
+
 // Float32 scratch of count values, allocated up front so that a failure is a Status, not an
 // exception; *at is its start rounded up to 64 bytes (packed micro-kernel operands need
 // aligned loads).

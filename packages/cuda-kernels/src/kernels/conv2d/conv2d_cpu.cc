@@ -262,16 +262,6 @@ void add_partials(T* dw, int64_t weights, int64_t workers, const Accumulator& ac
   });
 }
 
-// y's planes [i0, i1) (plane i of channel i % k) += their channel's bias.
-template <typename T>
-void add_bias(const T* bias, int64_t i0, int64_t i1, int64_t k, int64_t pq, T* y) {
-  for (int64_t i = i0; i < i1; ++i) {
-    T* plane = y + i * pq;
-    const T v = bias[i % k];
-    for (int64_t j = 0; j < pq; ++j) plane[j] += v;
-  }
-}
-
 template <typename T>
 struct Kernels {
   using Scalar = T;
@@ -344,7 +334,7 @@ struct Kernels {
           gemm(false, false, g.kg, cols, g.crs, wg, g.crs, b, cols, T(0), nb == 1 ? yg : staging, cols);
           if (nb > 1) for_each_plane(s.k, g.kg, nb, g.pq, [&](int64_t ti, int64_t ci) { copy_values(staging + ci, g.pq, yg + ti); });
         }
-        if (bias) add_bias(bias, 0, nb * s.k, s.k, g.pq, y + n0 * s.k * g.pq);
+        if (bias) conv2d_add_bias(bias, 0, nb * s.k, s.k, g.pq, y + n0 * s.k * g.pq);
       }
     });
     return Status::Ok();
@@ -454,7 +444,7 @@ Status pointwise_forward(const Conv2dShape& s, const float* x, const float* w, c
                           x + grp * pg.cg * pg.pq, pg.pq, &pg.x_cols, 0.0f, y + grp * pg.kg * pg.pq, pg.pq, &pg.y_cols);
   if (bias)
     parallel_for(s.n * s.k, std::max<int64_t>(1, 8192 / pg.pq),
-                 [&](int64_t i0, int64_t i1) { add_bias(bias, i0, i1, s.k, pg.pq, y); });
+                 [&](int64_t i0, int64_t i1) { conv2d_add_bias(bias, i0, i1, s.k, pg.pq, y); });
   return Status::Ok();
 }
 
@@ -632,6 +622,9 @@ Status conv2d_check(const Conv2dShape& s) {
 
 Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const void* w, const void* bias, void* y) {
   LB_RETURN_IF_FAILED(conv2d_check(s));
+  if (type == DType::F32 && conv2d_dense_applies(s))
+    return conv2d_dense_forward(s, static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
+                                static_cast<float*>(y));
   if (const int tile = type == DType::F32 ? conv2d_winograd_tile(s) : 0)
     return conv2d_winograd_forward(s, tile, static_cast<const float*>(x), static_cast<const float*>(w), false,
                                    static_cast<const float*>(bias), static_cast<float*>(y));
@@ -655,6 +648,8 @@ Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const
 
 Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy, const void* w, void* dx) {
   LB_RETURN_IF_FAILED(conv2d_check(s));
+  if (type == DType::F32 && conv2d_dense_applies(s))
+    return conv2d_dense_backward_data(s, static_cast<const float*>(dy), static_cast<const float*>(w), static_cast<float*>(dx));
   if (adjoint_applies(type, s))
     return backward_data_by_adjoint(s, static_cast<const float*>(dy), static_cast<const float*>(w), static_cast<float*>(dx));
   if (strided_pointwise(type, s)) {
@@ -683,15 +678,18 @@ Status conv2d_backward_weight_cpu(DType type, const Conv2dShape& s, const void* 
     }
     return conv2d_backward_weight_cpu(type, subsampled(s), sub.get(), dy, dw, dbias);
   }
-  const bool by_shifted = shifted(type, s, true),
+  const bool by_dense = type == DType::F32 && conv2d_dense_backward_weight_applies(s),
+             by_shifted = !by_dense && shifted(type, s, true),
              by_pointwise = pointwise_f32(type, s) && (s.p * s.q <= kMaxBatchedPlane || by_dots(s));
+  if (dw && by_dense)
+    LB_RETURN_IF_FAILED(conv2d_dense_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   if (dw && by_shifted)
     LB_RETURN_IF_FAILED(conv2d_shifted_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   if (dw && by_pointwise)
     LB_RETURN_IF_FAILED(pointwise_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
-    if (dw && !by_shifted && !by_pointwise)
+    if (dw && !by_dense && !by_shifted && !by_pointwise)
       LB_RETURN_IF_FAILED(kern.backward_weight(static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dw)));
     if (dbias) kern.backward_bias(static_cast<const T*>(dy), static_cast<T*>(dbias));
     return Status::Ok();

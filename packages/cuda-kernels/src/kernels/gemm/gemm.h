@@ -17,6 +17,14 @@ void sgemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
                 const int64_t* a_rows, int64_t lda, const float* b, const int64_t* b_rows, int64_t ldb, float beta,
                 float* c, int64_t ldc);
 
+// sgemm (no transposes) where op(B)'s element (p, j) is b[b_rows[p] + b_cols[j]]: offsets
+// that separate into a row part and a column part. Per image, a convolution on planes its
+// window covers whole is a dense matrix over the flattened planes whose entries are the
+// kernel's weights at offsets of this form (conv2d_dense_cpu.cc); the GEMM then reads them
+// from the kernel in place.
+void sgemm_separable_b(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+                       const int64_t* b_rows, const int64_t* b_cols, float beta, float* c, int64_t ldc);
+
 // The columns of a batch of NCHW images as one [channels, N*H*W] matrix: column j lies in
 // image j / plane at offset j % plane, images `image` floats apart; rows (channels) are
 // ld = plane apart as usual. A 1x1 stride-1 convolution is then one GEMM over the tensors

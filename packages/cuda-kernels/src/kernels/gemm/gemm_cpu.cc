@@ -38,7 +38,8 @@ int64_t even_block(int64_t n, int64_t most, int64_t unit) {
 }
 
 // One axis of a matrix: index i lies at offset i * stride, or at table[i] when there is a
-// table (the rows of a convolution's implicit im2col: shifted windows of an image), or,
+// table (the rows of a convolution's implicit im2col: shifted windows of an image; both
+// axes of a convolution's dense matrix, conv2d_dense_cpu.cc), or,
 // with runs, in contiguous runs of `run` indices, run r at r * stride, counting from index
 // `first` (the columns of a batch of NCHW images as one matrix: a run is an image's plane).
 struct Axis {
@@ -530,6 +531,12 @@ void sgemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
   sgemm_views(sgemm_selected_kernel(), sgemm_default_blocking(), m, n, k, alpha,
               view_of(trans_a, a, a_rows, lda), view_of(trans_b, b, b_rows, ldb),
               beta, plain_c(c, ldc));
+}
+
+void sgemm_separable_b(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+                       const int64_t* b_rows, const int64_t* b_cols, float beta, float* c, int64_t ldc) {
+  sgemm_views(sgemm_selected_kernel(), sgemm_default_blocking(), m, n, k, alpha, view_of(false, a, nullptr, lda),
+              View{b, Axis{0, b_rows}, Axis{0, b_cols}}, beta, plain_c(c, ldc));
 }
 
 void sgemm_batched_columns(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b,

@@ -1,0 +1,137 @@
+// The float32 CPU convolutions' own paths (src/kernels/conv2d), through conv2d_forward_cpu,
+// conv2d_backward_data_cpu and conv2d_backward_weight_cpu, against the float64 CPU kernel
+// (im2col + plain double GEMM) on the same random values. Outputs start as random values, so
+// overwriting is checked.
+// - strided: 1x1 kernels on the subsampled input, larger kernels unfolded or on shifted
+//   windows of phase planes, backward weight's per-tap GEMMs transposed with 16 channels in
+//   and 32 out, the C = 3 stems and 1x1 kernels with few weights (backward weight by dot
+//   products): odd planes, batch 1 and 3, strides 2 and 3 (and 2 by 1), padding 0 to 3,
+//   with and without bias, a 1x1 output plane, channels no multiple of the micro-kernel's tile.
+// - dense: windows that cover the whole plane (conv2d_dense_applies: one GEMM over the batch
+//   with the kernel read as a dense matrix): 3x3 on 2x2 and 1x1 planes at strides 1 and 2,
+//   5x5 on 3x3, a 3x5 kernel on a 2x3 plane, two groups, and matrices that cross the GEMM's
+//   blocks (400 x 400), on 1 and 3 threads; each case checked to take that path.
+// Error allowed: max |got - want| / max |want| below 2e-5. Run: lb_emu_tests conv2d_float32.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "../../src/core/thread_pool.h"
+#include "../../src/kernels/conv2d/conv2d.h"
+#include "harness.h"
+
+namespace {
+
+using lb::Conv2dShape;
+using lb::DType;
+
+struct Case {
+  int64_t n, c, h, w, k, r, s, stride_h, stride_w, pad, groups = 1;
+};
+
+const Case kStridedCases[] = {
+    // 1x1: subsampled (stride 3 too, 2 by 1), and a 1x1 output, which keeps unfolding.
+    {3, 5, 9, 7, 6, 1, 1, 2, 2, 0},      {1, 16, 8, 8, 32, 1, 1, 2, 2, 0},   {2, 3, 11, 10, 4, 1, 1, 3, 3, 0},
+    {3, 7, 6, 5, 9, 1, 1, 2, 1, 0},      {3, 4, 2, 2, 5, 1, 1, 2, 2, 0},
+    // 1x1 backward weight by dot products (planes of 64 or more values, few weights).
+    {2, 16, 17, 18, 32, 1, 1, 2, 2, 0},  {3, 5, 9, 8, 7, 1, 1, 1, 1, 0},
+    // 3x3 and 7x7 with stride, padding 0 to 3.
+    {3, 5, 9, 11, 7, 3, 3, 2, 2, 1},     {1, 16, 13, 13, 32, 3, 3, 2, 2, 1}, {2, 6, 10, 8, 9, 3, 3, 2, 2, 0},
+    {3, 4, 7, 7, 5, 3, 3, 2, 2, 2},      {2, 9, 12, 9, 19, 3, 3, 2, 1, 1},   {3, 3, 15, 13, 10, 7, 7, 2, 2, 3},
+    {1, 3, 9, 9, 8, 7, 7, 2, 2, 3},      {2, 10, 8, 8, 4, 5, 5, 3, 3, 2},   {3, 8, 11, 12, 6, 7, 7, 2, 2, 3},
+    // 2x2 taps at stride 3 (input pixels no tap reads), and planes smaller than the kernel.
+    {2, 8, 10, 11, 5, 2, 2, 3, 3, 1},    {3, 12, 2, 3, 7, 3, 3, 2, 2, 1},    {1, 9, 1, 1, 4, 3, 3, 2, 2, 1},
+    // The C = 3 stem at stride 1.
+    {3, 3, 11, 9, 16, 3, 3, 1, 1, 1},
+};
+
+const Case kDenseCases[] = {
+    {3, 5, 2, 2, 7, 3, 3, 1, 1, 1},  {2, 9, 2, 2, 11, 3, 3, 2, 2, 1},  {3, 12, 1, 1, 20, 3, 3, 1, 1, 1},
+    {3, 6, 3, 3, 5, 5, 5, 1, 1, 2},  {2, 5, 2, 3, 4, 3, 5, 1, 1, 1},   {3, 8, 2, 2, 6, 3, 3, 1, 1, 1, 2},
+    {5, 100, 2, 2, 100, 3, 3, 1, 1, 1},
+};
+
+Conv2dShape shape_of(const Case& c) {
+  const int64_t p = (c.h + 2 * c.pad - c.r) / c.stride_h + 1, q = (c.w + 2 * c.pad - c.s) / c.stride_w + 1;
+  return {c.n, c.c, c.h, c.w, c.k, c.r, c.s, p, q, c.stride_h, c.stride_w, c.pad, c.pad, 1, 1, c.groups};
+}
+
+std::string name_of(const Case& c, bool with_bias) {
+  char what[180];
+  std::snprintf(what, sizeof what, "n%lld c%lld %lldx%lld k%lld %lldx%lld stride %lldx%lld pad %lld groups %lld%s threads %d",
+                (long long)c.n, (long long)c.c, (long long)c.h, (long long)c.w, (long long)c.k, (long long)c.r,
+                (long long)c.s, (long long)c.stride_h, (long long)c.stride_w, (long long)c.pad, (long long)c.groups,
+                with_bias ? " bias" : "", lb::num_threads());
+  return what;
+}
+
+// The three passes in float32 against float64 on the same values.
+void check_against_float64(const Case& c, bool with_bias) {
+  const Conv2dShape s = shape_of(c);
+  const std::string what = name_of(c, with_bias);
+  const int64_t nx = s.n * s.c * s.h * s.w, nw = s.k * (s.c / s.groups) * s.r * s.s, ny = s.n * s.k * s.p * s.q;
+  const std::vector<float> x = lbt::random_floats(nx, 1), w = lbt::random_floats(nw, 2), bias = lbt::random_floats(s.k, 3);
+  const std::vector<float> dy = lbt::random_floats(ny, 4);
+  std::vector<float> y = lbt::random_floats(ny, 5), dx = lbt::random_floats(nx, 6), dw = lbt::random_floats(nw, 7),
+                     dbias = lbt::random_floats(s.k, 8);
+  LBT_CHECK(lb::conv2d_forward_cpu(DType::F32, s, x.data(), w.data(), with_bias ? bias.data() : nullptr, y.data()).ok,
+            what + ": forward");
+  LBT_CHECK(lb::conv2d_backward_data_cpu(DType::F32, s, dy.data(), w.data(), dx.data()).ok, what + ": backward data");
+  LBT_CHECK(lb::conv2d_backward_weight_cpu(DType::F32, s, x.data(), dy.data(), dw.data(), with_bias ? dbias.data() : nullptr).ok,
+            what + ": backward weight");
+  const std::vector<double> xd = lbt::widened(x), wd = lbt::widened(w), bd = lbt::widened(bias), dyd = lbt::widened(dy);
+  std::vector<double> y64(ny), dx64(nx), dw64(nw), dbias64(s.k);
+  LBT_CHECK(lb::conv2d_forward_cpu(DType::F64, s, xd.data(), wd.data(), with_bias ? bd.data() : nullptr, y64.data()).ok, "float64 forward");
+  LBT_CHECK(lb::conv2d_backward_data_cpu(DType::F64, s, dyd.data(), wd.data(), dx64.data()).ok, "float64 backward data");
+  LBT_CHECK(lb::conv2d_backward_weight_cpu(DType::F64, s, xd.data(), dyd.data(), dw64.data(), dbias64.data()).ok,
+            "float64 backward weight");
+  std::vector<std::pair<const char*, double>> errs = {
+      {"y", lbt::max_scaled_error(y, y64)}, {"dx", lbt::max_scaled_error(dx, dx64)}, {"dw", lbt::max_scaled_error(dw, dw64)}};
+  if (with_bias) errs.push_back({"dbias", lbt::max_scaled_error(dbias, dbias64)});
+  for (const auto& [name, e] : errs) LBT_CHECK(e < 2e-5, what + ": " + name + " error " + std::to_string(e));
+}
+
+LBT_TEST(conv2d_float32, strided_matches_float64) {
+  bool with_bias = false;
+  for (const Case& c : kStridedCases) {
+    with_bias = !with_bias;
+    check_against_float64(c, with_bias);
+  }
+}
+
+LBT_TEST(conv2d_float32, dense_matches_float64) {
+  const int saved = lb::num_threads();
+  for (const int threads : {1, 3}) {
+    lb::set_num_threads(threads);
+    bool with_bias = false;
+    for (const Case& c : kDenseCases) {
+      with_bias = !with_bias;
+      LBT_CHECK(lb::conv2d_dense_applies(shape_of(c)) && lb::conv2d_dense_backward_weight_applies(shape_of(c)),
+                name_of(c, with_bias) + ": takes the dense path");
+      check_against_float64(c, with_bias);
+    }
+  }
+  lb::set_num_threads(saved);
+}
+
+// Where some output pixel misses some input pixel the dense matrix would hold zeros, and
+// 1x1 kernels stay pointwise: none of these take the dense path.
+LBT_TEST(conv2d_float32, dense_only_where_the_window_covers_the_plane) {
+  const Case not_dense[] = {
+      {1, 4, 3, 3, 4, 3, 3, 1, 1, 1},  // 3x3 padding 1 on 3x3: corners miss each other
+      {1, 4, 3, 3, 4, 2, 2, 1, 1, 0},  // 2x2 unpadded on 3x3: each output pixel reads 4 of 9
+      {1, 4, 4, 4, 4, 3, 3, 2, 2, 1},  // stride 2 on 4x4
+      {1, 4, 1, 1, 4, 1, 1, 1, 1, 0},  // 1x1 kernel on 1x1 planes
+  };
+  for (const Case& c : not_dense) {
+    LBT_CHECK(lb::conv2d_check(shape_of(c)).ok, name_of(c, false) + ": valid");
+    LBT_CHECK(!lb::conv2d_dense_applies(shape_of(c)), name_of(c, false) + ": not dense");
+  }
+  Conv2dShape dilated = shape_of({1, 4, 2, 2, 4, 3, 3, 1, 1, 2});  // 3x3 dilation 2, padding 2 on 2x2
+  dilated.dil_h = dilated.dil_w = 2;
+  dilated.p = dilated.q = 2;
+  LBT_CHECK(lb::conv2d_check(dilated).ok, "the dilated shape is valid");
+  LBT_CHECK(!lb::conv2d_dense_applies(dilated), "dilation 2: not dense");
+}
+
+}  // namespace
