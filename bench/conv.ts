@@ -4,7 +4,7 @@
  * thread count, interleaved. Our side calls the addon's kernels directly on tensors' buffers
  * (as the ops' forward and backward do), the peer ATen's forward and backward ops, so each
  * case times one kernel. Totals weight each shape by how often the network uses it.
- * Run: `pnpm --filter @largebatch/bench conv [--threads 2] [--rounds 3] [--reps 3] [--batch 128] [--nets resnet50,resnet20]`.
+ * Run: `pnpm --filter @largebatch/bench conv [--threads 2] [--rounds 3] [--reps 3] [--batch 128] [--nets resnet50,resnet20] [--only '64->64 3x3']`.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import { type BenchCase, type CaseResult, formatTable, machineInfo, runInterleav
 import { netBenchOptions } from './lib/options';
 import { PythonPeer } from './lib/peer';
 
-const { threads, rounds, reps, batch, nets: selected } = netBenchOptions('resnet50,resnet20');
+const { threads, rounds, reps, batch, nets: selected, only } = netBenchOptions('resnet50,resnet20');
 
 /** A square convolution of a network: c -> k channels, r x r kernel on h x h planes, used `count` times. */
 interface ConvShape {
@@ -116,8 +116,9 @@ const convCases = selected.flatMap((net) =>
     // A network's first convolution needs no gradient for the images.
     .filter((pass) => !(pass === 'backwardData' && s.c === 3))
     .map((pass) => convCase(net, s, pass))),
-);
-const otherCases = [...batchNormCases(64, 16), ...batchNormCases(256, 8), ...batchNormCases(16, 32), ...maxPoolCases(64, 16)];
+).filter((c) => c.name.includes(only));
+const otherCases = [...batchNormCases(64, 16), ...batchNormCases(256, 8), ...batchNormCases(16, 32), ...maxPoolCases(64, 16)]
+  .filter((c) => c.name.includes(only));
 
 /** Time over all of a network's convolutions (each shape times its count), ours and the peer's. */
 function totals(results: readonly CaseResult[]): Record<string, { oursS: number; peerS: number; speedup: number; slowest: string }> {
@@ -145,9 +146,11 @@ try {
   const sums = totals(results);
   console.log(formatTable(results));
   for (const [net, t] of Object.entries(sums)) {
-    console.log(`${net}: all convolutions forward + backward at batch ${batch}: ours ${t.oursS.toFixed(3)} s, PyTorch ${t.peerS.toFixed(3)} s, ${t.speedup.toFixed(2)}x; slowest shape ${t.slowest}`);
+    const which = only === '' ? 'all convolutions' : `the convolutions matching '${only}'`;
+    console.log(`${net}: ${which} forward + backward at batch ${batch}: ours ${t.oursS.toFixed(3)} s, PyTorch ${t.peerS.toFixed(3)} s, ${t.speedup.toFixed(2)}x; slowest shape ${t.slowest}`);
   }
-  const path = writeResults('conv', { machine: machineInfo(threads), batch, sgemmKernel: native.cpuInfo().sgemmKernel, totals: sums, results });
+  // A run of some cases only is a tuning run: kept out of the committed results.
+  const path = writeResults('conv', { machine: machineInfo(threads), batch, sgemmKernel: native.cpuInfo().sgemmKernel, totals: sums, results }, only === '' ? '' : 'tmp');
   console.log(`results: ${path}`);
 } finally {
   peer.close();

@@ -1,6 +1,6 @@
 /**
  * The command-line options the network benchmarks share (`--threads`, `--rounds`, `--reps`,
- * `--batch`, `--nets`); parsing them also sets our thread count and seed.
+ * `--batch`, `--nets`, `--only`); parsing them also sets our thread count and seed.
  */
 import { parseArgs } from 'node:util';
 
@@ -12,6 +12,8 @@ export interface NetBenchOptions {
   reps: number;
   batch: number;
   nets: string[];
+  /** Cases whose name contains this (all when empty): one shape timed alone while tuning it. */
+  only: string;
 }
 
 export function netBenchOptions(defaultNets: string): NetBenchOptions {
@@ -22,11 +24,13 @@ export function netBenchOptions(defaultNets: string): NetBenchOptions {
       reps: { type: 'string', default: '3' },
       batch: { type: 'string', default: '128' },
       nets: { type: 'string', default: defaultNets },
+      only: { type: 'string', default: '' },
     },
   });
   const options = {
     threads: Number(values.threads), rounds: Number(values.rounds), reps: Number(values.reps), batch: Number(values.batch),
     nets: values.nets.split(',').filter((net) => net !== ''),
+    only: values.only,
   };
   setNumThreads(options.threads);
   manualSeed(0);

@@ -207,7 +207,8 @@ struct Plan {
     ku = round_up(s.k, mr);
   }
 
-  int64_t u_size() const { return kElems * ku * s.c; }
+  int64_t u_element() const { return skewed(ku * s.c); }
+  int64_t u_size() const { return kElems * u_element(); }
   int64_t v_element() const { return skewed(ld / nr * panel); }
   int64_t v_size() const { return kElems * v_element(); }
   int64_t m_element() const { return skewed(s.k * ld); }
@@ -215,7 +216,7 @@ struct Plan {
   int64_t buf_size() const { return round_up(kOut * bh * hw, 16); }
   int64_t per_worker() const { return v_size() + m_size() + buf_size(); }  // each a multiple of 16 floats
 
-  // U[e] packed as op(A): element e, row k, channel c at e*ku*C + (k / MR)*C*MR + c*MR + k % MR;
+  // U[e] packed as op(A): element e, row k, channel c at e*u_element + (k / MR)*C*MR + c*MR + k % MR;
   // rows K .. ku zero. A panel of MR rows at a time, channel by channel, so that each
   // element's writes are contiguous. adjoint: w is the kernel [C, K, 3, 3] of the
   // convolution whose adjoint s is, and kernel (k, c) is its (c, k) flipped.
@@ -238,7 +239,7 @@ struct Plan {
               const float row[3] = {gg[0][r], gg[1][r], gg[2][r]};
               float out[kTile];
               F::kernel_1d(row, out);
-              for (int j = 0; j < kTile; ++j) dst[(kTile * r + j) * ku * s.c] = out[j];
+              for (int j = 0; j < kTile; ++j) dst[(kTile * r + j) * u_element()] = out[j];
             }
           }
     });
@@ -289,7 +290,7 @@ struct Plan {
   // M[e] [K, ld] = U[e] V[e] over the block's count tiles.
   void multiply(const float* u, const float* v, int64_t count, float* m) const {
     for (int e = 0; e < kElems; ++e) {
-      const float* ue = u + e * ku * s.c;
+      const float* ue = u + e * u_element();
       const float* ve = v + e * v_element();
       float* me = m + e * m_element();
       // A panel of V stays in L1 while U[e]'s panels stream past it from L2.
