@@ -6,7 +6,9 @@
 //   windows of phase planes, backward weight's per-tap GEMMs transposed with 16 channels in
 //   and 32 out, the C = 3 stems and 1x1 kernels with few weights (backward weight by dot
 //   products): odd planes, batch 1 and 3, strides 2 and 3 (and 2 by 1), padding 0 to 3,
-//   with and without bias, a 1x1 output plane, channels no multiple of the micro-kernel's tile.
+//   with and without bias, a 1x1 output plane, channels no multiple of the micro-kernel's tile;
+//   and stride 1 on shifted windows with 16 channels in (per-tap backward weight products in
+//   the micro-kernel that pads them least).
 // - dense: windows that cover the whole plane (conv2d_dense_applies: one GEMM over the batch
 //   with the kernel read as a dense matrix): 3x3 on 2x2 and 1x1 planes at strides 1 and 2,
 //   5x5 on 3x3, a 3x5 kernel on a 2x3 plane, two groups, and matrices that cross the GEMM's
@@ -43,6 +45,9 @@ const Case kStridedCases[] = {
     {2, 8, 10, 11, 5, 2, 2, 3, 3, 1},    {3, 12, 2, 3, 7, 3, 3, 2, 2, 1},    {1, 9, 1, 1, 4, 3, 3, 2, 2, 1},
     // The C = 3 stem at stride 1.
     {3, 3, 11, 9, 16, 3, 3, 1, 1, 1},
+    // Stride 1 on shifted windows, backward weight's per-tap products with 16 channels in and
+    // 16 or 24 out (on AVX-512 machines in AVX2's 6 x 16 tiles, which pad them least).
+    {2, 16, 12, 12, 16, 3, 3, 1, 1, 1},  {1, 16, 11, 13, 24, 3, 3, 1, 1, 1},
 };
 
 const Case kDenseCases[] = {

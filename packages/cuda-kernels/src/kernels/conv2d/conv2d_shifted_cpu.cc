@@ -289,6 +289,24 @@ LB_SIMD_CLONES void conv2d_dot_rows(int64_t m, int64_t n, int64_t k, const float
     }
 }
 
+namespace {
+
+// The work of an m x n product in kern's MR x NR tiles.
+int64_t padded_work(const SgemmMicroKernel& kern, int64_t m, int64_t n) { return round_up(m, kern.mr) * round_up(n, kern.nr); }
+
+// The micro-kernel for the per-tap products dW_tap [Kg, Cg] (either way round): the selected
+// one, or AVX2's 6 x 16 where that pads less. With 16 channels in and out AVX-512's 8 x 32
+// tiles compute twice the useful work and AVX2's 1.125x, at about the same rate per FMA on
+// this Zen 4 (ResNet-20's 16->16 3x3 backward weight, dev/conv, 1 thread: see the bench README).
+const SgemmMicroKernel& per_tap_kernel(int64_t kg, int64_t cg) {
+  const SgemmMicroKernel& selected = sgemm_selected_kernel();
+  const SgemmMicroKernel* narrow = sgemm_avx2_kernel();
+  auto least = [&](const SgemmMicroKernel& k) { return std::min(padded_work(k, kg, cg), padded_work(k, cg, kg)); };
+  return narrow && least(*narrow) < least(selected) ? *narrow : selected;
+}
+
+}  // namespace
+
 // Backward weight without unfolding: every tap's GEMM dW_tap [Kg, Cg] = dY_wide [Kg, cols] *
 // X_tap^T reads the same transposed input, shifted by the tap's offset, so the input is
 // packed into the micro-kernel's layout once per chunk (not once per tap, as unfolding or
@@ -300,14 +318,14 @@ Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, cons
     std::fill(dw, dw + weights, 0.0f);
     return Status::Ok();
   }
-  const SgemmMicroKernel& kern = sgemm_selected_kernel();
+  const SgemmMicroKernel& kern = per_tap_kernel(plan.kg, plan.cg);
   const int64_t mr = kern.mr, nr = kern.nr;
   const bool per_tap = rs > 1 && 2 * plan.cg >= nr;
   const int64_t span = plan.phases * plan.span;  // one channel of xp
   // Each tap's GEMM as dW_tap [Kg, Cg] = dY_wide X_tap^T, or transposed, dW_tap^T [Cg, Kg] =
   // X_tap dY_wide^T (x_rows), whichever pads less to the micro-kernel's MR x NR tiles: with
   // 16 channels in and 32 out (MR 8, NR 32) the first way computes twice the useful work.
-  const bool x_rows = round_up(plan.cg, mr) * round_up(plan.kg, nr) < round_up(plan.kg, mr) * round_up(plan.cg, nr);
+  const bool x_rows = padded_work(kern, plan.cg, plan.kg) < padded_work(kern, plan.kg, plan.cg);
   const int64_t m = x_rows ? plan.cg : plan.kg, n = x_rows ? plan.kg : plan.cg;
   const int64_t a_size = round_up(m, mr) * (x_rows ? span : plan.ld()), b_size = round_up(n, nr) * (x_rows ? plan.ld() : span);
   const int64_t tap_size = per_tap ? round_up(m, mr) * round_up(n, nr) : 0;
