@@ -9,12 +9,14 @@
 // float32 and float64. conv2d_cpu.cc implements them on the CPU, conv2d_cuda.cu on the GPU
 // (an implicit GEMM; same results to rounding, deterministic). Bench: bench/conv.ts.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 
 #include "../../core/dtype.h"
 #include "../../core/status.h"
+#include "../../core/thread_pool.h"
 
 namespace lb {
 
@@ -110,14 +112,16 @@ Status conv2d_dense_forward(const Conv2dShape& s, const float* x, const float* w
 Status conv2d_dense_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx);
 Status conv2d_dense_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw);
 
-// y's planes [i0, i1) of pq values (plane i of channel i % k) += their channel's bias.
+// y [n, k, pq] += bias per channel, over the pool (inline inside a pool task).
 template <typename T>
-inline void conv2d_add_bias(const T* bias, int64_t i0, int64_t i1, int64_t k, int64_t pq, T* y) {
-  for (int64_t i = i0; i < i1; ++i) {
-    T* plane = y + i * pq;
-    const T v = bias[i % k];
-    for (int64_t j = 0; j < pq; ++j) plane[j] += v;
-  }
+inline void conv2d_add_bias(const T* bias, int64_t n, int64_t k, int64_t pq, T* y) {
+  parallel_for(n * k, std::max<int64_t>(1, 8192 / pq), [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      T* plane = y + i * pq;
+      const T v = bias[i % k];
+      for (int64_t j = 0; j < pq; ++j) plane[j] += v;
+    }
+  });
 }
 
 // Float32 scratch of count values, allocated up front so that a failure is a Status, not an

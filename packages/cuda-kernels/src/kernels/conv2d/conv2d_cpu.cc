@@ -16,8 +16,13 @@
 // whole batch reads and writes the tensors in place as batched columns (gemm.h); with
 // stride, on the pixels they read, gathered first (strided_pointwise). Float32
 // 3x3 stride-1 convolutions where conv2d_winograd_tile says so go to Winograd
-// (conv2d_winograd_cpu.cc), forward and so backward data (the adjoint's forward).
-// Bench: `npx tsx bench/conv.ts` from the repo root (ResNet shapes against PyTorch).
+// (conv2d_winograd_cpu.cc), forward and so backward data (the adjoint's forward); windows
+// that cover the whole plane to conv2d_dense_cpu.cc; and the float32 forwards left over
+// (strided 3x3 on small planes, the 7x7 stem) skip unfolding too: one GEMM over the batch
+// gathers col's panels from a zero-bordered copy of x (implicit_forward). Float64 keeps
+// im2col throughout as the reference the float32 paths are tested against.
+// Bench: `pnpm --filter @largebatch/bench conv` (ResNet shapes against PyTorch), per shape
+// `make -C dev/conv bench`.
 #include <algorithm>
 #include <memory>
 #include <new>
@@ -334,7 +339,7 @@ struct Kernels {
           gemm(false, false, g.kg, cols, g.crs, wg, g.crs, b, cols, T(0), nb == 1 ? yg : staging, cols);
           if (nb > 1) for_each_plane(s.k, g.kg, nb, g.pq, [&](int64_t ti, int64_t ci) { copy_values(staging + ci, g.pq, yg + ti); });
         }
-        if (bias) conv2d_add_bias(bias, 0, nb * s.k, s.k, g.pq, y + n0 * s.k * g.pq);
+        if (bias) conv2d_add_bias(bias, nb, s.k, g.pq, y + n0 * s.k * g.pq);
       }
     });
     return Status::Ok();
@@ -442,9 +447,7 @@ Status pointwise_forward(const Conv2dShape& s, const float* x, const float* w, c
   for (int64_t grp = 0; grp < s.groups; ++grp)
     sgemm_batched_columns(false, false, pg.kg, s.n * pg.pq, pg.cg, 1.0f, w + grp * pg.kg * pg.cg, pg.cg, nullptr,
                           x + grp * pg.cg * pg.pq, pg.pq, &pg.x_cols, 0.0f, y + grp * pg.kg * pg.pq, pg.pq, &pg.y_cols);
-  if (bias)
-    parallel_for(s.n * s.k, std::max<int64_t>(1, 8192 / pg.pq),
-                 [&](int64_t i0, int64_t i1) { conv2d_add_bias(bias, i0, i1, s.k, pg.pq, y); });
+  if (bias) conv2d_add_bias(bias, s.n, s.k, pg.pq, y);
   return Status::Ok();
 }
 
@@ -503,6 +506,46 @@ Status pointwise_backward_weight(const Conv2dShape& s, const float* x, const flo
 }
 
 bool pointwise_f32(DType type, const Conv2dShape& s) { return type == DType::F32 && pointwise(s); }
+
+// Float32 forward without unfolding: im2col's matrix, row (c, r, s) and column (i, p, q), is
+// the zero-bordered input xp [N, C, Hp, Wp] at the separable offset
+//   (c*Hp + r*dil_h)*Wp + s*dil_w  +  (i*C*Hp + p*sh)*Wp + q*sw,
+// so one GEMM over the batch, Y [Kg, N*PQ] (batched columns) = W_g [Kg, Cg*R*S] B, reads it
+// in place: the GEMM's packing gathers B's panels from xp (sgemm_separable_b), where
+// unfolding wrote col (R*S/(sh*sw) times the input) and packing then copied it again.
+Status implicit_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
+  const int64_t hp = s.h + 2 * s.pad_h, wp = s.w + 2 * s.pad_w, plane = hp * wp;
+  const int64_t cg = s.c / s.groups, kg = s.k / s.groups, rs = s.r * s.s, pq = s.p * s.q;
+  std::unique_ptr<float[]> xp;
+  LB_RETURN_IF_FAILED(allocate(s.n * s.c * plane, &xp));
+  parallel_for(s.n * s.c, std::max<int64_t>(1, 4096 / plane), [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      float* d = xp.get() + i * plane;
+      std::fill(d, d + s.pad_h * wp + s.pad_w, 0.0f);
+      for (int64_t h = 0; h < s.h; ++h) {
+        float* row = d + (h + s.pad_h) * wp + s.pad_w;
+        copy_values(x + (i * s.h + h) * s.w, s.w, row);
+        std::fill(row + s.w, row + s.w + 2 * s.pad_w, 0.0f);  // this row's right border, the next one's left
+      }
+      std::fill(d + (s.h + s.pad_h) * wp + s.pad_w, d + plane, 0.0f);
+    }
+  });
+  std::vector<int64_t> rows, cols;
+  rows.reserve(static_cast<size_t>(cg * rs));
+  cols.reserve(static_cast<size_t>(s.n * pq));
+  for (int64_t c = 0; c < cg; ++c)
+    for (int64_t r = 0; r < s.r; ++r)
+      for (int64_t kx = 0; kx < s.s; ++kx) rows.push_back(c * plane + r * s.dil_h * wp + kx * s.dil_w);
+  for (int64_t i = 0; i < s.n; ++i)
+    for (int64_t p = 0; p < s.p; ++p)
+      for (int64_t q = 0; q < s.q; ++q) cols.push_back(i * s.c * plane + p * s.stride_h * wp + q * s.stride_w);
+  const BatchedColumns y_cols{pq, s.k * pq};
+  for (int64_t grp = 0; grp < s.groups; ++grp)
+    sgemm_separable_b(kg, s.n * pq, cg * rs, 1.0f, w + grp * kg * cg * rs, cg * rs, xp.get() + grp * cg * plane, rows.data(),
+                      cols.data(), 0.0f, y + grp * kg * pq, pq, &y_cols);
+  if (bias) conv2d_add_bias(bias, s.n, s.k, pq, y);
+  return Status::Ok();
+}
 
 // A 1x1 unpadded convolution with stride reads only the pixels (p*sh, q*sw): it is the
 // pointwise convolution of those pixels, gathered once into a tensor [N, C, P, Q] (and its
@@ -640,6 +683,9 @@ Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const
   if (pointwise_f32(type, s))
     return pointwise_forward(s, static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
                              static_cast<float*>(y));
+  if (type == DType::F32 && s.n > 0)
+    return implicit_forward(s, static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
+                            static_cast<float*>(y));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
     return kern.forward(static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias), static_cast<T*>(y));

@@ -71,8 +71,7 @@ Status conv2d_dense_forward(const Conv2dShape& s, const float* x, const float* w
   for (int64_t grp = 0; grp < s.groups; ++grp)
     sgemm_separable_b(s.n, kg * pq, cg * hw, 1.0f, x + grp * cg * hw, s.c * hw, w + grp * kg * cg * s.r * s.s,
                       d.in_offsets.data(), d.out_offsets.data(), 0.0f, y + grp * kg * pq, s.k * pq);
-  if (bias)
-    parallel_for(s.n * s.k, std::max<int64_t>(1, 8192 / pq), [&](int64_t i0, int64_t i1) { conv2d_add_bias(bias, i0, i1, s.k, pq, y); });
+  if (bias) conv2d_add_bias(bias, s.n, s.k, pq, y);
   return Status::Ok();
 }
 

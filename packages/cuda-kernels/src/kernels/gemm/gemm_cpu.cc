@@ -22,6 +22,7 @@
 #include <xmmintrin.h>
 #endif
 
+#include "../../core/simd_clones.h"
 #include "../../core/thread_pool.h"
 #include "gemm_microkernel.h"
 
@@ -122,6 +123,24 @@ void copy_short(const float* s, int64_t n, float* d) {
   }
 }
 
+// pack_panels for separable offsets (sgemm_separable_b): element (p, x) at
+// src[rows[p] + cols[x]]. Each k step's w values of a panel are gathered from one base and
+// stored contiguously; the AVX-512 and AVX2 clones gather them with vector gathers, where
+// the transposing loop below moved them one by one.
+LB_SIMD_CLONES void gather_panels(const float* src, const int64_t* rows, const int64_t* cols, int64_t k, int64_t width,
+                                  int w, float* dst) {
+  for (int64_t x0 = 0; x0 < width; x0 += w, dst += k * w) {
+    const int64_t n = std::min<int64_t>(w, width - x0);
+    const int64_t* cx = cols + x0;
+    for (int64_t p = 0; p < k; ++p) {
+      const float* base = src + rows[p];
+      float* d = dst + p * w;
+      for (int64_t x = 0; x < n; ++x) d[x] = base[cx[x]];
+      for (int64_t x = n; x < w; ++x) d[x] = 0.0f;
+    }
+  }
+}
+
 // Packs the k x width matrix X (element (p, x) at src[ap.offset(p) + ax.offset(x)]) into
 // panels of w columns: panel q holds, for each p, the w values x = q*w .. q*w + w - 1, zero
 // past width.
@@ -150,6 +169,10 @@ void pack_panels(const float* src, Axis ap, Axis ax, int64_t k, int64_t width, i
         std::fill(dt + tail, dt + w, 0.0f);
       }
     }
+    return;
+  }
+  if (ap.table && ax.table) {
+    gather_panels(src, ap.table, ax.table, k, width, w, dst);
     return;
   }
   if (ax.run) {
@@ -534,9 +557,10 @@ void sgemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
 }
 
 void sgemm_separable_b(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
-                       const int64_t* b_rows, const int64_t* b_cols, float beta, float* c, int64_t ldc) {
+                       const int64_t* b_rows, const int64_t* b_cols, float beta, float* c, int64_t ldc,
+                       const BatchedColumns* c_cols) {
   sgemm_views(sgemm_selected_kernel(), sgemm_default_blocking(), m, n, k, alpha, view_of(false, a, nullptr, lda),
-              View{b, Axis{0, b_rows}, Axis{0, b_cols}}, beta, plain_c(c, ldc));
+              View{b, Axis{0, b_rows}, Axis{0, b_cols}}, beta, Matrix<float*>{c, Axis{ldc}, columns_of(c_cols)});
 }
 
 void sgemm_batched_columns(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b,
