@@ -48,8 +48,8 @@ void check(const Case& c) {
     for (int64_t i = 0; i < c.m; ++i)
       for (int64_t j = 0; j < c.n; ++j) out[at(i, j)] = c0[i * c.n + j];
   const lb::BatchedColumns batched{c.plane, image};
-  lb::sgemm_separable_b(c.m, c.n, c.k, 1.0f, a.data(), c.k, b.data(), rows.data(), cols.data(), c.beta, out.data(), ld,
-                        c.plane ? &batched : nullptr);
+  lb::sgemm_separable_b(c.m, c.n, c.k, 1.0f, a.data(), c.k, nullptr, b.data(), rows.data(), cols.data(), c.beta, out.data(),
+                        ld, c.plane ? &batched : nullptr);
 
   std::vector<double> a64(a.begin(), a.end()), b64(c.k * c.n), want(c.m * c.n), scale(c.m * c.n);
   for (int64_t p = 0; p < c.k; ++p)

@@ -18,8 +18,9 @@
 // 3x3 stride-1 convolutions where conv2d_winograd_tile says so go to Winograd
 // (conv2d_winograd_cpu.cc), forward and so backward data (the adjoint's forward); windows
 // that cover the whole plane to conv2d_dense_cpu.cc; and the float32 forwards left over
-// (strided 3x3 on small planes, the 7x7 stem) skip unfolding too: one GEMM over the batch
-// gathers col's panels from a zero-bordered copy of x (implicit_forward). Float64 keeps
+// (strided 3x3 on small planes, the 7x7 stem), and backward weights of kernels above 1x1,
+// skip unfolding too: one GEMM over the batch gathers col's panels from a zero-bordered
+// copy of x (ImplicitCol). Float64 keeps
 // im2col throughout as the reference the float32 paths are tested against.
 // Bench: `pnpm --filter @largebatch/bench conv` (ResNet shapes against PyTorch), per shape
 // `make -C dev/conv bench`.
@@ -507,43 +508,79 @@ Status pointwise_backward_weight(const Conv2dShape& s, const float* x, const flo
 
 bool pointwise_f32(DType type, const Conv2dShape& s) { return type == DType::F32 && pointwise(s); }
 
-// Float32 forward without unfolding: im2col's matrix, row (c, r, s) and column (i, p, q), is
-// the zero-bordered input xp [N, C, Hp, Wp] at the separable offset
-//   (c*Hp + r*dil_h)*Wp + s*dil_w  +  (i*C*Hp + p*sh)*Wp + q*sw,
-// so one GEMM over the batch, Y [Kg, N*PQ] (batched columns) = W_g [Kg, Cg*R*S] B, reads it
-// in place: the GEMM's packing gathers B's panels from xp (sgemm_separable_b), where
-// unfolding wrote col (R*S/(sh*sw) times the input) and packing then copied it again.
-Status implicit_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
-  const int64_t hp = s.h + 2 * s.pad_h, wp = s.w + 2 * s.pad_w, plane = hp * wp;
-  const int64_t cg = s.c / s.groups, kg = s.k / s.groups, rs = s.r * s.s, pq = s.p * s.q;
+// Float32 forward and backward weight without unfolding: im2col's matrix, row (c, r, s)
+// and column (i, p, q), is the zero-bordered input xp [N, C, Hp, Wp] at the separable offset
+//   rows[(c, r, s)] + cols[(i, p, q)] = (c*Hp + r*dil_h)*Wp + s*dil_w + (i*C*Hp + p*sh)*Wp + q*sw,
+// so one GEMM over the batch reads it in place, its packing gathering the panels from xp
+// (sgemm_separable_b), where unfolding wrote col (R*S/(sh*sw) times the input) and packing
+// then copied it again:
+//   forward:         Y_g [Kg, N*PQ] (batched columns) = W_g [Kg, Cg*R*S] col
+//   backward weight: dW_g [Kg, Cg*R*S] = dY_g [Kg, N*PQ] (batched columns) col^T
+struct ImplicitCol {
+  int64_t plane, cg, kg, rs, pq;
   std::unique_ptr<float[]> xp;
-  LB_RETURN_IF_FAILED(allocate(s.n * s.c * plane, &xp));
-  parallel_for(s.n * s.c, std::max<int64_t>(1, 4096 / plane), [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      float* d = xp.get() + i * plane;
-      std::fill(d, d + s.pad_h * wp + s.pad_w, 0.0f);
-      for (int64_t h = 0; h < s.h; ++h) {
-        float* row = d + (h + s.pad_h) * wp + s.pad_w;
-        copy_values(x + (i * s.h + h) * s.w, s.w, row);
-        std::fill(row + s.w, row + s.w + 2 * s.pad_w, 0.0f);  // this row's right border, the next one's left
-      }
-      std::fill(d + (s.h + s.pad_h) * wp + s.pad_w, d + plane, 0.0f);
-    }
-  });
   std::vector<int64_t> rows, cols;
-  rows.reserve(static_cast<size_t>(cg * rs));
-  cols.reserve(static_cast<size_t>(s.n * pq));
-  for (int64_t c = 0; c < cg; ++c)
-    for (int64_t r = 0; r < s.r; ++r)
-      for (int64_t kx = 0; kx < s.s; ++kx) rows.push_back(c * plane + r * s.dil_h * wp + kx * s.dil_w);
-  for (int64_t i = 0; i < s.n; ++i)
-    for (int64_t p = 0; p < s.p; ++p)
-      for (int64_t q = 0; q < s.q; ++q) cols.push_back(i * s.c * plane + p * s.stride_h * wp + q * s.stride_w);
-  const BatchedColumns y_cols{pq, s.k * pq};
+
+  Status build(const Conv2dShape& s, const float* x) {
+    const int64_t hp = s.h + 2 * s.pad_h, wp = s.w + 2 * s.pad_w;
+    plane = hp * wp;
+    cg = s.c / s.groups;
+    kg = s.k / s.groups;
+    rs = s.r * s.s;
+    pq = s.p * s.q;
+    LB_RETURN_IF_FAILED(allocate(s.n * s.c * plane, &xp));
+    parallel_for(s.n * s.c, std::max<int64_t>(1, 4096 / plane), [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        float* d = xp.get() + i * plane;
+        std::fill(d, d + s.pad_h * wp + s.pad_w, 0.0f);
+        for (int64_t h = 0; h < s.h; ++h) {
+          float* row = d + (h + s.pad_h) * wp + s.pad_w;
+          copy_values(x + (i * s.h + h) * s.w, s.w, row);
+          std::fill(row + s.w, row + s.w + 2 * s.pad_w, 0.0f);  // this row's right border, the next one's left
+        }
+        std::fill(d + (s.h + s.pad_h) * wp + s.pad_w, d + plane, 0.0f);
+      }
+    });
+    rows.reserve(static_cast<size_t>(cg * rs));
+    cols.reserve(static_cast<size_t>(s.n * pq));
+    for (int64_t c = 0; c < cg; ++c)
+      for (int64_t r = 0; r < s.r; ++r)
+        for (int64_t kx = 0; kx < s.s; ++kx) rows.push_back(c * plane + r * s.dil_h * wp + kx * s.dil_w);
+    for (int64_t i = 0; i < s.n; ++i)
+      for (int64_t p = 0; p < s.p; ++p)
+        for (int64_t q = 0; q < s.q; ++q) cols.push_back(i * s.c * plane + p * s.stride_h * wp + q * s.stride_w);
+    return Status::Ok();
+  }
+};
+
+Status implicit_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
+  ImplicitCol col;
+  LB_RETURN_IF_FAILED(col.build(s, x));
+  const BatchedColumns y_cols{col.pq, s.k * col.pq};
   for (int64_t grp = 0; grp < s.groups; ++grp)
-    sgemm_separable_b(kg, s.n * pq, cg * rs, 1.0f, w + grp * kg * cg * rs, cg * rs, xp.get() + grp * cg * plane, rows.data(),
-                      cols.data(), 0.0f, y + grp * kg * pq, pq, &y_cols);
-  if (bias) conv2d_add_bias(bias, s.n, s.k, pq, y);
+    sgemm_separable_b(col.kg, s.n * col.pq, col.cg * col.rs, 1.0f, w + grp * col.kg * col.cg * col.rs, col.cg * col.rs,
+                      nullptr, col.xp.get() + grp * col.cg * col.plane, col.rows.data(), col.cols.data(), 0.0f,
+                      y + grp * col.kg * col.pq, col.pq, &y_cols);
+  if (bias) conv2d_add_bias(bias, s.n, s.k, col.pq, y);
+  return Status::Ok();
+}
+
+// Kernels above 1x1: on 1x1 kernels (the chunked path's, at 8x8 to 2x2 planes) gathering
+// dY's and x's panels for each thread's share of a long product measured 10-40 % slower
+// than im2col's chunks (dev/conv, 1 thread), where on ResNet-50's 3x3 layers of 8x8 and
+// 4x4 planes it was 11-30 % faster.
+bool implicit_backward_weight_applies(DType type, const Conv2dShape& s) {
+  return type == DType::F32 && s.r * s.s > 1 && s.n > 0;
+}
+
+Status implicit_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
+  ImplicitCol col;
+  LB_RETURN_IF_FAILED(col.build(s, x));
+  const BatchedColumns dy_cols{col.pq, s.k * col.pq};
+  for (int64_t grp = 0; grp < s.groups; ++grp)
+    sgemm_separable_b(col.kg, col.cg * col.rs, s.n * col.pq, 1.0f, dy + grp * col.kg * col.pq, col.pq, &dy_cols,
+                      col.xp.get() + grp * col.cg * col.plane, col.cols.data(), col.rows.data(), 0.0f,
+                      dw + grp * col.kg * col.cg * col.rs, col.cg * col.rs, nullptr);
   return Status::Ok();
 }
 
@@ -726,16 +763,19 @@ Status conv2d_backward_weight_cpu(DType type, const Conv2dShape& s, const void* 
   }
   const bool by_dense = type == DType::F32 && conv2d_dense_backward_weight_applies(s),
              by_shifted = !by_dense && shifted(type, s, true),
-             by_pointwise = pointwise_f32(type, s) && (s.p * s.q <= kMaxBatchedPlane || by_dots(s));
+             by_pointwise = pointwise_f32(type, s) && (s.p * s.q <= kMaxBatchedPlane || by_dots(s)),
+             by_implicit = implicit_backward_weight_applies(type, s) && !by_dense && !by_shifted && !by_pointwise;
   if (dw && by_dense)
     LB_RETURN_IF_FAILED(conv2d_dense_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   if (dw && by_shifted)
     LB_RETURN_IF_FAILED(conv2d_shifted_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
+  if (dw && by_implicit)
+    LB_RETURN_IF_FAILED(implicit_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   if (dw && by_pointwise)
     LB_RETURN_IF_FAILED(pointwise_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
-    if (dw && !by_dense && !by_shifted && !by_pointwise)
+    if (dw && !by_dense && !by_shifted && !by_pointwise && !by_implicit)
       LB_RETURN_IF_FAILED(kern.backward_weight(static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dw)));
     if (dbias) kern.backward_bias(static_cast<const T*>(dy), static_cast<T*>(dbias));
     return Status::Ok();

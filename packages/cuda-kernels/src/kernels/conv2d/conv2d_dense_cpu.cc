@@ -69,8 +69,8 @@ Status conv2d_dense_forward(const Conv2dShape& s, const float* x, const float* w
   const DenseOffsets d(s);
   const int64_t cg = s.c / s.groups, kg = s.k / s.groups, hw = s.h * s.w, pq = s.p * s.q;
   for (int64_t grp = 0; grp < s.groups; ++grp)
-    sgemm_separable_b(s.n, kg * pq, cg * hw, 1.0f, x + grp * cg * hw, s.c * hw, w + grp * kg * cg * s.r * s.s,
-                      d.in_offsets.data(), d.out_offsets.data(), 0.0f, y + grp * kg * pq, s.k * pq);
+    sgemm_separable_b(s.n, kg * pq, cg * hw, 1.0f, x + grp * cg * hw, s.c * hw, nullptr, w + grp * kg * cg * s.r * s.s,
+                      d.in_offsets.data(), d.out_offsets.data(), 0.0f, y + grp * kg * pq, s.k * pq, nullptr);
   if (bias) conv2d_add_bias(bias, s.n, s.k, pq, y);
   return Status::Ok();
 }
@@ -79,8 +79,8 @@ Status conv2d_dense_backward_data(const Conv2dShape& s, const float* dy, const f
   const DenseOffsets d(s);
   const int64_t cg = s.c / s.groups, kg = s.k / s.groups, hw = s.h * s.w, pq = s.p * s.q;
   for (int64_t grp = 0; grp < s.groups; ++grp)
-    sgemm_separable_b(s.n, cg * hw, kg * pq, 1.0f, dy + grp * kg * pq, s.k * pq, w + grp * kg * cg * s.r * s.s,
-                      d.out_offsets.data(), d.in_offsets.data(), 0.0f, dx + grp * cg * hw, s.c * hw);
+    sgemm_separable_b(s.n, cg * hw, kg * pq, 1.0f, dy + grp * kg * pq, s.k * pq, nullptr, w + grp * kg * cg * s.r * s.s,
+                      d.out_offsets.data(), d.in_offsets.data(), 0.0f, dx + grp * cg * hw, s.c * hw, nullptr);
   return Status::Ok();
 }
 

@@ -33,14 +33,14 @@ void sgemm_batched_columns(bool trans_a, bool trans_b, int64_t m, int64_t n, int
                            const BatchedColumns* c_cols);
 
 // sgemm (no transposes) where op(B)'s element (p, j) is b[b_rows[p] + b_cols[j]]: offsets
-// that separate into a row part and a column part, and C's columns optionally batched
-// (c_cols). Per image, a convolution on planes its window covers whole is a dense matrix
+// that separate into a row part and a column part; A's and C's columns may be batched
+// (a_cols, c_cols; null: plain). Per image, a convolution on planes its window covers whole is a dense matrix
 // over the flattened planes whose entries are the kernel's weights at offsets of this form
 // (conv2d_dense_cpu.cc), and im2col's matrix is the zero-bordered input at such offsets
 // (conv2d_cpu.cc): the GEMM reads them in place.
-void sgemm_separable_b(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
-                       const int64_t* b_rows, const int64_t* b_cols, float beta, float* c, int64_t ldc,
-                       const BatchedColumns* c_cols = nullptr);
+void sgemm_separable_b(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                       const BatchedColumns* a_cols, const float* b, const int64_t* b_rows, const int64_t* b_cols,
+                       float beta, float* c, int64_t ldc, const BatchedColumns* c_cols);
 
 // Float64 GEMM for reference checks: plain loops, double accumulation.
 void dgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,

@@ -556,10 +556,11 @@ void sgemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
               beta, plain_c(c, ldc));
 }
 
-void sgemm_separable_b(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
-                       const int64_t* b_rows, const int64_t* b_cols, float beta, float* c, int64_t ldc,
-                       const BatchedColumns* c_cols) {
-  sgemm_views(sgemm_selected_kernel(), sgemm_default_blocking(), m, n, k, alpha, view_of(false, a, nullptr, lda),
+void sgemm_separable_b(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                       const BatchedColumns* a_cols, const float* b, const int64_t* b_rows, const int64_t* b_cols,
+                       float beta, float* c, int64_t ldc, const BatchedColumns* c_cols) {
+  sgemm_views(sgemm_selected_kernel(), sgemm_default_blocking(), m, n, k, alpha,
+              view_of(false, a, nullptr, lda, columns_of(a_cols)),
               View{b, Axis{0, b_rows}, Axis{0, b_cols}}, beta, Matrix<float*>{c, Axis{ldc}, columns_of(c_cols)});
 }
 
