@@ -565,13 +565,19 @@ Status implicit_forward(const Conv2dShape& s, const float* x, const float* w, co
   return Status::Ok();
 }
 
+// The zero-bordered copy of the whole batch is scratch about the size of x; above this many
+// floats (256 MiB) the chunked im2col, whose scratch is bounded, runs instead.
+constexpr int64_t kMaxImplicitInput = int64_t(1) << 26;
+
+bool implicit_applies(DType type, const Conv2dShape& s) {
+  return type == DType::F32 && s.n > 0 && s.n * s.c * (s.h + 2 * s.pad_h) * (s.w + 2 * s.pad_w) <= kMaxImplicitInput;
+}
+
 // Kernels above 1x1: on 1x1 kernels (the chunked path's, at 8x8 to 2x2 planes) gathering
 // dY's and x's panels for each thread's share of a long product measured 10-40 % slower
 // than im2col's chunks (dev/conv, 1 thread), where on ResNet-50's 3x3 layers of 8x8 and
 // 4x4 planes it was 11-30 % faster.
-bool implicit_backward_weight_applies(DType type, const Conv2dShape& s) {
-  return type == DType::F32 && s.r * s.s > 1 && s.n > 0;
-}
+bool implicit_backward_weight_applies(DType type, const Conv2dShape& s) { return implicit_applies(type, s) && s.r * s.s > 1; }
 
 Status implicit_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
   ImplicitCol col;
@@ -720,7 +726,7 @@ Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const
   if (pointwise_f32(type, s))
     return pointwise_forward(s, static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
                              static_cast<float*>(y));
-  if (type == DType::F32 && s.n > 0)
+  if (implicit_applies(type, s))
     return implicit_forward(s, static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
                             static_cast<float*>(y));
   return dispatch_float(type, s, [&](const auto& kern) {
