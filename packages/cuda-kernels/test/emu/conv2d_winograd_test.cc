@@ -5,8 +5,10 @@
 // and 2, with and without bias, on 1, 2 and 3 threads (blocks of several images, a short
 // last block). Then the dispatch: float32 forward and backward data (the adjoint's
 // forward) where conv2d_winograd_tile sends them to Winograd (both tiles), against
-// float64. Outputs start as random values, so overwriting is checked.
-// Error allowed: max |got - want| / max |want| below 2e-6 for F(2x2) and 2e-5 for F(4x4).
+// float64; and the F(2x2) backward weight on the same cases and through the dispatch.
+// Outputs start as random values, so overwriting is checked.
+// Error allowed: max |got - want| / max |want| below 2e-6 for F(2x2) and 2e-5 for F(4x4)
+// (the backward weight: 2e-5, its sums as long as the direct gradient's).
 // The transforms add and scale values before and after the multiply, so float32 rounding
 // runs above the direct convolution's: on these cases up to 3e-7 for F(2x2) and 4.3e-6 for
 // F(4x4) (its transforms scale by up to 8), while scaling one term of a transform by
@@ -114,6 +116,43 @@ LBT_TEST(conv2d_winograd, dispatched_forward_and_backward_data) {
     const double ey = lbt::max_scaled_error(y, forward_f64(s, x, w, &bias)), edx = lbt::max_scaled_error(dx, dx_want);
     LBT_CHECK(ey < kTolerance[tile / 4], what + ": y error " + std::to_string(ey));
     LBT_CHECK(edx < kTolerance[tile / 4], what + ": dx error " + std::to_string(edx));
+  }
+}
+
+// The backward weight (F(2x2) adjoints and 16 GEMMs over the tiles) on every case above, then
+// through conv2d_backward_weight_cpu on shapes its rule sends there. Its depth is the batch's
+// tiles, so float32 sums run as long as the direct gradient's: 2e-5, as conv2d_float32.
+LBT_TEST(conv2d_winograd, backward_weight_matches_float64) {
+  const int saved = lb::num_threads();
+  for (int threads : {1, 2, 3}) {
+    lb::set_num_threads(threads);
+    for (const Case& c : cases()) {
+      const Conv2dShape s = shape_of(c);
+      const std::vector<float> x = lbt::random_floats(s.n * s.c * s.h * s.w, 11), dy = lbt::random_floats(s.n * s.k * s.p * s.q, 12);
+      std::vector<float> dw = lbt::random_floats(s.k * s.c * 9, 13);
+      const std::string what = "backward weight " + name_of(c, false, threads);
+      const lb::Status st = lb::conv2d_winograd_backward_weight(s, x.data(), dy.data(), dw.data());
+      LBT_CHECK(st.ok, what + ": " + st.message);
+      const std::vector<double> xd = lbt::widened(x), dyd = lbt::widened(dy);
+      std::vector<double> want(dw.size());
+      LBT_CHECK(lb::conv2d_backward_weight_cpu(DType::F64, s, xd.data(), dyd.data(), want.data(), nullptr).ok, "float64 backward weight");
+      const double e = lbt::max_scaled_error(dw, want);
+      LBT_CHECK(e < 2e-5, what + ": dw error " + std::to_string(e));
+    }
+  }
+  lb::set_num_threads(saved);
+  for (const Case& c : {Case{3, 32, 8, 8, 40, 1}, Case{2, 37, 4, 6, 33, 1}, Case{1, 64, 7, 5, 32, 1}}) {
+    const Conv2dShape s = shape_of(c);
+    const std::string what = "dispatched backward weight " + name_of(c, false, lb::num_threads());
+    LBT_CHECK(lb::conv2d_winograd_backward_weight_applies(s), what + ": not sent to Winograd");
+    const std::vector<float> x = lbt::random_floats(s.n * s.c * s.h * s.w, 14), dy = lbt::random_floats(s.n * s.k * s.p * s.q, 15);
+    std::vector<float> dw = lbt::random_floats(s.k * s.c * 9, 16);
+    LBT_CHECK(lb::conv2d_backward_weight_cpu(DType::F32, s, x.data(), dy.data(), dw.data(), nullptr).ok, what);
+    const std::vector<double> xd = lbt::widened(x), dyd = lbt::widened(dy);
+    std::vector<double> want(dw.size());
+    LBT_CHECK(lb::conv2d_backward_weight_cpu(DType::F64, s, xd.data(), dyd.data(), want.data(), nullptr).ok, "float64 backward weight");
+    const double e = lbt::max_scaled_error(dw, want);
+    LBT_CHECK(e < 2e-5, what + ": dw error " + std::to_string(e));
   }
 }
 

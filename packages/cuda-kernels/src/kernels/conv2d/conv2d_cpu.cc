@@ -768,20 +768,23 @@ Status conv2d_backward_weight_cpu(DType type, const Conv2dShape& s, const void* 
     return conv2d_backward_weight_cpu(type, subsampled(s), sub.get(), dy, dw, dbias);
   }
   const bool by_dense = type == DType::F32 && conv2d_dense_backward_weight_applies(s),
-             by_shifted = !by_dense && shifted(type, s, true),
+             by_winograd = type == DType::F32 && !by_dense && conv2d_winograd_backward_weight_applies(s),
+             by_shifted = !by_dense && !by_winograd && shifted(type, s, true),
              by_pointwise = pointwise_f32(type, s) && (s.p * s.q <= kMaxBatchedPlane || by_dots(s)),
-             by_implicit = implicit_backward_weight_applies(type, s) && !by_dense && !by_shifted && !by_pointwise;
+             by_implicit = implicit_backward_weight_applies(type, s) && !by_dense && !by_winograd && !by_shifted && !by_pointwise;
   if (dw && by_dense)
     LB_RETURN_IF_FAILED(conv2d_dense_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   if (dw && by_shifted)
     LB_RETURN_IF_FAILED(conv2d_shifted_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
+  if (dw && by_winograd)
+    LB_RETURN_IF_FAILED(conv2d_winograd_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   if (dw && by_implicit)
     LB_RETURN_IF_FAILED(implicit_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   if (dw && by_pointwise)
     LB_RETURN_IF_FAILED(pointwise_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
-    if (dw && !by_dense && !by_shifted && !by_pointwise && !by_implicit)
+    if (dw && !by_dense && !by_winograd && !by_shifted && !by_pointwise && !by_implicit)
       LB_RETURN_IF_FAILED(kern.backward_weight(static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dw)));
     if (dbias) kern.backward_bias(static_cast<const T*>(dy), static_cast<T*>(dbias));
     return Status::Ok();
