@@ -386,6 +386,24 @@ struct Plan {
 // each thread takes a fixed run of blocks into its own dU, summed in thread order at the end
 // (results do not depend on scheduling). The GEMMs are lb::sgemm's (packing its operands):
 // a block's V and dM are written by plain loops, with no micro-kernel layouts.
+// f (n values into 4) applied to an n x n tile along its columns, then its rows: the 4x4
+// result's element (r, j) stored at dst[(4 r + j) * estride], as the forward's layout.
+template <int n, typename Map>
+void transform_tile(const float (&tile)[n][n], Map f, float* dst, int64_t estride) {
+  float cols[4][n];
+  for (int j = 0; j < n; ++j) {
+    float col[n], out[4];
+    for (int r = 0; r < n; ++r) col[r] = tile[r][j];
+    f(col, out);
+    for (int r = 0; r < 4; ++r) cols[r][j] = out[r];
+  }
+  for (int r = 0; r < 4; ++r) {
+    float out[4];
+    f(cols[r], out);
+    for (int j = 0; j < 4; ++j) dst[(4 * r + j) * estride] = out[j];
+  }
+}
+
 struct WeightPlan {
   static constexpr int kE = 16;
   const Conv2dShape& s;
@@ -420,19 +438,11 @@ struct WeightPlan {
         for (int64_t ty = 0; ty < th; ++ty)
           for (int64_t tx = 0; tx < tw; ++tx) {
             const float* d = buf + 2 * ty * bw + 2 * tx;
-            float bd[4][4];  // Bᵀ d
-            for (int j = 0; j < 4; ++j) {
-              const float col[4] = {d[j], d[bw + j], d[2 * bw + j], d[3 * bw + j]};
-              float out[4];
-              F2::input_1d(col, out);
-              for (int r = 0; r < 4; ++r) bd[r][j] = out[r];
-            }
-            float* dst = v + c * ld() + i * tiles + ty * tw + tx;
-            for (int r = 0; r < 4; ++r) {
-              float out[4];
-              F2::input_1d(bd[r], out);
-              for (int j = 0; j < 4; ++j) dst[(4 * r + j) * v_element()] = out[j];
-            }
+            float tile[4][4];
+            for (int r = 0; r < 4; ++r)
+              for (int j = 0; j < 4; ++j) tile[r][j] = d[r * bw + j];
+            transform_tile(tile, [](const float* in, float* out) { F2::input_1d(in, out); },
+                           v + c * ld() + i * tiles + ty * tw + tx, v_element());
           }
       }
   }
@@ -450,19 +460,7 @@ struct WeightPlan {
                 const int64_t p = 2 * ty + r, q = 2 * tx + j;
                 y[r][j] = p < s.p && q < s.q ? plane[p * s.q + q] : 0.0f;
               }
-            float ay[4][2];  // A y, column by column
-            for (int j = 0; j < 2; ++j) {
-              const float col[2] = {y[0][j], y[1][j]};
-              float out[4];
-              F2::output_adjoint_1d(col, out);
-              for (int r = 0; r < 4; ++r) ay[r][j] = out[r];
-            }
-            float* dst = dm + k * ld() + i * tiles + ty * tw + tx;
-            for (int r = 0; r < 4; ++r) {
-              float out[4];
-              F2::output_adjoint_1d(ay[r], out);
-              for (int j = 0; j < 4; ++j) dst[(4 * r + j) * d_element()] = out[j];
-            }
+            transform_tile(y, F2::output_adjoint_1d, dm + k * ld() + i * tiles + ty * tw + tx, d_element());
           }
       }
   }
