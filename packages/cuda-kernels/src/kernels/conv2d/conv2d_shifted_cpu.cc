@@ -197,62 +197,6 @@ Status conv2d_shifted_forward(const Conv2dShape& s, const float* x, const float*
 
 namespace {
 
-typedef float Vec8 __attribute__((vector_size(32)));
-typedef int Index8 __attribute__((vector_size(32)));
-
-// v[j][i] = v[i][j]: three rounds of shuffles of register pairs.
-[[gnu::always_inline]] inline void transpose8(Vec8 (&v)[8]) {
-  Vec8 t[8], u[8];
-  for (int k = 0; k < 8; k += 2) {
-    t[k] = __builtin_shuffle(v[k], v[k + 1], Index8{0, 8, 1, 9, 4, 12, 5, 13});
-    t[k + 1] = __builtin_shuffle(v[k], v[k + 1], Index8{2, 10, 3, 11, 6, 14, 7, 15});
-  }
-  for (int k = 0; k < 8; k += 4)
-    for (int h = 0; h < 2; ++h) {
-      u[k + 2 * h] = __builtin_shuffle(t[k + h], t[k + h + 2], Index8{0, 1, 8, 9, 4, 5, 12, 13});
-      u[k + 2 * h + 1] = __builtin_shuffle(t[k + h], t[k + h + 2], Index8{2, 3, 10, 11, 6, 7, 14, 15});
-    }
-  for (int k = 0; k < 4; ++k) {
-    v[k] = __builtin_shuffle(u[k], u[k + 4], Index8{0, 1, 2, 3, 8, 9, 10, 11});
-    v[k + 4] = __builtin_shuffle(u[k], u[k + 4], Index8{4, 5, 6, 7, 12, 13, 14, 15});
-  }
-}
-
-// dst[panel][t][i] = src[(panel * w + i) * ld + t] for t < len, i < w: `count` rows of len
-// floats dealt into panels of w rows, interleaved step by step (the micro-kernel's packed
-// layout), rows past count reading 0. In blocks of kBlock steps, so that a panel's strided
-// stores stay within a few KiB of L1 (over whole rows each store touched a new line:
-// ResNet-20's 3x3 backward weights took 5-12 % longer); 8 x 8 blocks transposed in
-// registers (value by value, this was half of the 3x3/2 backward weights' own work).
-LB_SIMD_CLONES void interleave(const float* src, int64_t ld, int64_t count, int64_t len, int w, float* dst) {
-  constexpr int64_t kBlock = 32;
-  for (int64_t r0 = 0; r0 < count; r0 += w, dst += len * w)
-    for (int64_t t0 = 0; t0 < len; t0 += kBlock) {
-      const int64_t t1 = std::min(len, t0 + kBlock);
-      int i = 0;
-      for (; i + 8 <= w && r0 + i + 8 <= count; i += 8) {
-        const float* rows = src + (r0 + i) * ld;
-        int64_t t = t0;
-        for (; t + 8 <= t1; t += 8) {
-          Vec8 v[8];
-          for (int k = 0; k < 8; ++k) __builtin_memcpy(&v[k], rows + k * ld + t, sizeof(Vec8));
-          transpose8(v);
-          for (int k = 0; k < 8; ++k) __builtin_memcpy(dst + (t + k) * w + i, &v[k], sizeof(Vec8));
-        }
-        for (; t < t1; ++t)
-          for (int k = 0; k < 8; ++k) dst[t * w + i + k] = rows[k * ld + t];
-      }
-      for (; i < w; ++i) {
-        if (r0 + i >= count) {
-          for (int64_t t = t0; t < t1; ++t) dst[t * w + i] = 0.0f;
-          continue;
-        }
-        const float* row = src + (r0 + i) * ld;
-        for (int64_t t = t0; t < t1; ++t) dst[t * w + i] = row[t];
-      }
-    }
-}
-
 typedef float Lanes __attribute__((vector_size(64)));
 
 }  // namespace
@@ -364,8 +308,8 @@ Status conv2d_shifted_backward_weight(const Conv2dShape& s, const float* x, cons
         continue;
       }
       // dY_wide packed with its cols steps, X with span steps (a tap reads it from its shift).
-      interleave(wide, plan.ld(), plan.kg, cols, static_cast<int>(x_rows ? nr : mr), x_rows ? pb : pa);
-      interleave(xp, span, plan.cg, span, static_cast<int>(x_rows ? mr : nr), x_rows ? pa : pb);
+      sgemm_interleave(wide, plan.ld(), plan.kg, cols, static_cast<int>(x_rows ? nr : mr), x_rows ? pb : pa);
+      sgemm_interleave(xp, span, plan.cg, span, static_cast<int>(x_rows ? mr : nr), x_rows ? pa : pb);
       const int64_t a_len = x_rows ? span : cols, b_len = x_rows ? cols : span;
       for (int64_t t = 0; t < rs; ++t) {
         const int64_t shift = plan.rows[t];  // channel 0's row of tap t: its offset in a channel

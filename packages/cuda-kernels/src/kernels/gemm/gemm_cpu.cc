@@ -123,6 +123,27 @@ void copy_short(const float* s, int64_t n, float* d) {
   }
 }
 
+typedef float Vec8 __attribute__((vector_size(32)));
+typedef int Index8 __attribute__((vector_size(32)));
+
+// v[j][i] = v[i][j]: three rounds of shuffles of register pairs.
+[[gnu::always_inline]] inline void transpose8(Vec8 (&v)[8]) {
+  Vec8 t[8], u[8];
+  for (int k = 0; k < 8; k += 2) {
+    t[k] = __builtin_shuffle(v[k], v[k + 1], Index8{0, 8, 1, 9, 4, 12, 5, 13});
+    t[k + 1] = __builtin_shuffle(v[k], v[k + 1], Index8{2, 10, 3, 11, 6, 14, 7, 15});
+  }
+  for (int k = 0; k < 8; k += 4)
+    for (int h = 0; h < 2; ++h) {
+      u[k + 2 * h] = __builtin_shuffle(t[k + h], t[k + h + 2], Index8{0, 1, 8, 9, 4, 5, 12, 13});
+      u[k + 2 * h + 1] = __builtin_shuffle(t[k + h], t[k + h + 2], Index8{2, 3, 10, 11, 6, 7, 14, 15});
+    }
+  for (int k = 0; k < 4; ++k) {
+    v[k] = __builtin_shuffle(u[k], u[k + 4], Index8{0, 1, 2, 3, 8, 9, 10, 11});
+    v[k + 4] = __builtin_shuffle(u[k], u[k + 4], Index8{4, 5, 6, 7, 12, 13, 14, 15});
+  }
+}
+
 // pack_panels for separable offsets (sgemm_separable_b): element (p, x) at
 // src[rows[p] + cols[x]]. Each k step's w values of a panel are gathered from one base and
 // stored contiguously; the AVX-512 and AVX2 clones gather them with vector gathers, where
@@ -198,7 +219,14 @@ void pack_panels(const float* src, Axis ap, Axis ax, int64_t k, int64_t width, i
       }
     return;
   }
-  // Transpose: read each x along k (contiguous when sp == 1) and write strided, 16 k steps
+  if (ap.unit() && !ax.table && !ax.run) {
+    // Plain rows, contiguous along k: 8 x 8 register transposes, where the SSE 4 x 4 ones
+    // below packed trans_b GEMMs 8-13 % slower overall (dev/gemm NT, 2 threads) and 1x1 and
+    // 3x3 convolutions' backward weights up to 18 % (dev/conv, 1 thread).
+    sgemm_interleave(src, ax.stride, width, k, w, dst);
+    return;
+  }
+  // Transpose (runs of image planes, tables): read each x along k and write strided, 16 k steps
   // at a time so that the destination lines being written stay in L1. The k steps' source
   // offsets are found once (with runs each is a division), and whether each group of 4
   // is contiguous (always for a unit axis, inside an image's plane for runs), for SSE
@@ -500,6 +528,40 @@ void dgemm_rows(bool trans_a, bool trans_b, int64_t row_begin, int64_t row_end, 
 }
 
 }  // namespace
+
+// Layout and use: gemm_microkernel.h. In blocks of kBlock steps, so that a panel's strided
+// stores stay within a few KiB of L1 (over whole rows each store touched a new line:
+// ResNet-20's 3x3 backward weights took 5-12 % longer); 8 x 8 blocks transposed in
+// registers (value by value, this was half of the 3x3/2 backward weights' own work).
+LB_SIMD_CLONES void sgemm_interleave(const float* src, int64_t ld, int64_t count, int64_t len, int w, float* dst) {
+  constexpr int64_t kBlock = 32;
+  for (int64_t r0 = 0; r0 < count; r0 += w, dst += len * w)
+    for (int64_t t0 = 0; t0 < len; t0 += kBlock) {
+      const int64_t t1 = std::min(len, t0 + kBlock);
+      int i = 0;
+      for (; i + 8 <= w && r0 + i + 8 <= count; i += 8) {
+        const float* rows = src + (r0 + i) * ld;
+        int64_t t = t0;
+        for (; t + 8 <= t1; t += 8) {
+          Vec8 v[8];
+          for (int k = 0; k < 8; ++k) __builtin_memcpy(&v[k], rows + k * ld + t, sizeof(Vec8));
+          transpose8(v);
+          for (int k = 0; k < 8; ++k) __builtin_memcpy(dst + (t + k) * w + i, &v[k], sizeof(Vec8));
+        }
+        for (; t < t1; ++t)
+          for (int k = 0; k < 8; ++k) dst[t * w + i + k] = rows[k * ld + t];
+      }
+      for (; i < w; ++i) {
+        if (r0 + i >= count) {
+          for (int64_t t = t0; t < t1; ++t) dst[t * w + i] = 0.0f;
+          continue;
+        }
+        const float* row = src + (r0 + i) * ld;
+        for (int64_t t = t0; t < t1; ++t) dst[t * w + i] = row[t];
+      }
+    }
+}
+
 
 const SgemmMicroKernel& sgemm_selected_kernel() {
   static const SgemmMicroKernel& kernel = choose_kernel();

@@ -50,6 +50,13 @@ void sgemm_with(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, b
                 int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                 float* c, int64_t ldc);
 
+// dst[panel][t][i] = src[(panel * w + i) * ld + t] for t < len, i < w: `count` rows of len
+// floats, ld apart, dealt into panels of w rows interleaved step by step (a micro-kernel's
+// packed layout of a transposed operand), rows past count reading 0. 8 x 8 blocks are
+// transposed in registers (AVX-512/AVX2 clones). Used by the driver's packing and by the
+// shifted-window convolution's backward weight.
+void sgemm_interleave(const float* src, int64_t ld, int64_t count, int64_t len, int w, float* dst);
+
 // sgemm_batched_columns (gemm.h) with an explicit micro-kernel and blocking.
 struct BatchedColumns;
 void sgemm_batched_columns(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b,
