@@ -512,7 +512,7 @@ bool pointwise_f32(DType type, const Conv2dShape& s) { return type == DType::F32
 // and column (i, p, q), is the zero-bordered input xp [N, C, Hp, Wp] at the separable offset
 //   rows[(c, r, s)] + cols[(i, p, q)] = (c*Hp + r*dil_h)*Wp + s*dil_w + (i*C*Hp + p*sh)*Wp + q*sw,
 // so one GEMM over the batch reads it in place, its packing gathering the panels from xp
-// (sgemm_separable_b), where unfolding wrote col (R*S/(sh*sw) times the input) and packing
+// (sgemm_indexed), where unfolding wrote col (R*S/(sh*sw) times the input) and packing
 // then copied it again:
 //   forward:         Y_g [Kg, N*PQ] (batched columns) = W_g [Kg, Cg*R*S] col
 //   backward weight: dW_g [Kg, Cg*R*S] = dY_g [Kg, N*PQ] (batched columns) col^T
@@ -558,9 +558,9 @@ Status implicit_forward(const Conv2dShape& s, const float* x, const float* w, co
   LB_RETURN_IF_FAILED(col.build(s, x));
   const BatchedColumns y_cols{col.pq, s.k * col.pq};
   for (int64_t grp = 0; grp < s.groups; ++grp)
-    sgemm_separable_b(col.kg, s.n * col.pq, col.cg * col.rs, 1.0f, w + grp * col.kg * col.cg * col.rs, col.cg * col.rs,
-                      nullptr, col.xp.get() + grp * col.cg * col.plane, col.rows.data(), col.cols.data(), 0.0f,
-                      y + grp * col.kg * col.pq, col.pq, &y_cols);
+    sgemm_indexed(col.kg, s.n * col.pq, col.cg * col.rs, 1.0f, {w + grp * col.kg * col.cg * col.rs, col.cg * col.rs},
+                  {col.xp.get() + grp * col.cg * col.plane, 0, col.rows.data(), col.cols.data()}, 0.0f,
+                  {y + grp * col.kg * col.pq, col.pq, nullptr, nullptr, &y_cols});
   if (bias) conv2d_add_bias(bias, s.n, s.k, col.pq, y);
   return Status::Ok();
 }
@@ -584,9 +584,9 @@ Status implicit_backward_weight(const Conv2dShape& s, const float* x, const floa
   LB_RETURN_IF_FAILED(col.build(s, x));
   const BatchedColumns dy_cols{col.pq, s.k * col.pq};
   for (int64_t grp = 0; grp < s.groups; ++grp)
-    sgemm_separable_b(col.kg, col.cg * col.rs, s.n * col.pq, 1.0f, dy + grp * col.kg * col.pq, col.pq, &dy_cols,
-                      col.xp.get() + grp * col.cg * col.plane, col.cols.data(), col.rows.data(), 0.0f,
-                      dw + grp * col.kg * col.cg * col.rs, col.cg * col.rs, nullptr);
+    sgemm_indexed(col.kg, col.cg * col.rs, s.n * col.pq, 1.0f, {dy + grp * col.kg * col.pq, col.pq, nullptr, nullptr, &dy_cols},
+                  {col.xp.get() + grp * col.cg * col.plane, 0, col.cols.data(), col.rows.data()}, 0.0f,
+                  {dw + grp * col.kg * col.cg * col.rs, col.cg * col.rs});
   return Status::Ok();
 }
 

@@ -11,7 +11,7 @@
 //   in_off(i)  = (ih + ph - (P-1)*sh) * S + (iw + pw - (Q-1)*sw)
 //   out_off(o) = (P-1-oh)*sh * S + (Q-1-ow)*sw,
 // both at least 0 where the window covers the plane, so the GEMM reads M's entries from w
-// through separable offsets (sgemm_separable_b). Backward data is X's gradient
+// through separable offsets (sgemm_indexed). Backward data is X's gradient
 // dX [N, C*HW] = dY M, the same offsets with rows and columns swapped; backward weight
 // computes dM = dY^T X and sums its entries into the taps they came from.
 #include <algorithm>
@@ -69,8 +69,9 @@ Status conv2d_dense_forward(const Conv2dShape& s, const float* x, const float* w
   const DenseOffsets d(s);
   const int64_t cg = s.c / s.groups, kg = s.k / s.groups, hw = s.h * s.w, pq = s.p * s.q;
   for (int64_t grp = 0; grp < s.groups; ++grp)
-    sgemm_separable_b(s.n, kg * pq, cg * hw, 1.0f, x + grp * cg * hw, s.c * hw, nullptr, w + grp * kg * cg * s.r * s.s,
-                      d.in_offsets.data(), d.out_offsets.data(), 0.0f, y + grp * kg * pq, s.k * pq, nullptr);
+    sgemm_indexed(s.n, kg * pq, cg * hw, 1.0f, {x + grp * cg * hw, s.c * hw},
+                  {w + grp * kg * cg * s.r * s.s, 0, d.in_offsets.data(), d.out_offsets.data()}, 0.0f,
+                  {y + grp * kg * pq, s.k * pq});
   if (bias) conv2d_add_bias(bias, s.n, s.k, pq, y);
   return Status::Ok();
 }
@@ -79,8 +80,9 @@ Status conv2d_dense_backward_data(const Conv2dShape& s, const float* dy, const f
   const DenseOffsets d(s);
   const int64_t cg = s.c / s.groups, kg = s.k / s.groups, hw = s.h * s.w, pq = s.p * s.q;
   for (int64_t grp = 0; grp < s.groups; ++grp)
-    sgemm_separable_b(s.n, cg * hw, kg * pq, 1.0f, dy + grp * kg * pq, s.k * pq, nullptr, w + grp * kg * cg * s.r * s.s,
-                      d.out_offsets.data(), d.in_offsets.data(), 0.0f, dx + grp * cg * hw, s.c * hw, nullptr);
+    sgemm_indexed(s.n, cg * hw, kg * pq, 1.0f, {dy + grp * kg * pq, s.k * pq},
+                  {w + grp * kg * cg * s.r * s.s, 0, d.out_offsets.data(), d.in_offsets.data()}, 0.0f,
+                  {dx + grp * cg * hw, s.c * hw});
   return Status::Ok();
 }
 

@@ -32,15 +32,26 @@ void sgemm_batched_columns(bool trans_a, bool trans_b, int64_t m, int64_t n, int
                            const BatchedColumns* b_cols, float beta, float* c, int64_t ldc,
                            const BatchedColumns* c_cols);
 
-// sgemm (no transposes) where op(B)'s element (p, j) is b[b_rows[p] + b_cols[j]]: offsets
-// that separate into a row part and a column part; A's and C's columns may be batched
-// (a_cols, c_cols; null: plain). Per image, a convolution on planes its window covers whole is a dense matrix
-// over the flattened planes whose entries are the kernel's weights at offsets of this form
-// (conv2d_dense_cpu.cc), and im2col's matrix is the zero-bordered input at such offsets
-// (conv2d_cpu.cc): the GEMM reads them in place.
-void sgemm_separable_b(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-                       const BatchedColumns* a_cols, const float* b, const int64_t* b_rows, const int64_t* b_cols,
-                       float beta, float* c, int64_t ldc, const BatchedColumns* c_cols);
+// A matrix for sgemm_indexed: element (r, c) at data[row(r) + col(c)], with row(r) = rows[r]
+// when rows is given, else r * ld, and col(c) = cols[c] when given, else by `batched`
+// (batched columns) when given, else c. Offsets that separate into a row part and a column
+// part describe a convolution's operands in place: the kernel as the dense matrix it is on
+// planes its window covers whole (conv2d_dense_cpu.cc), im2col's matrix as offsets into the
+// input (conv2d_cpu.cc), a subset of the kernel's taps.
+template <typename T>
+struct IndexedMatrix {
+  T* data;
+  int64_t ld = 0;
+  const int64_t* rows = nullptr;
+  const int64_t* cols = nullptr;
+  const BatchedColumns* batched = nullptr;
+};
+
+// C = alpha * A B + beta * C (no transposes) on indexed matrices; with beta == 0, C is
+// written without being read. The GEMM's packing gathers indexed operands' panels. C's rows
+// are c.ld apart (c.rows must be null: the micro-kernels store rows ldc apart).
+void sgemm_indexed(int64_t m, int64_t n, int64_t k, float alpha, const IndexedMatrix<const float>& a,
+                   const IndexedMatrix<const float>& b, float beta, const IndexedMatrix<float>& c);
 
 // Float64 GEMM for reference checks: plain loops, double accumulation.
 void dgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda,

@@ -53,10 +53,16 @@ struct Axis {
     return i * stride;
   }
   bool unit() const { return !table && !run && stride == 1; }
-  // How many indices from i on lie at unit steps.
-  int64_t contiguous(int64_t i) const {
-    if (run) return run - (first + i) % run;
-    return unit() ? INT64_MAX : 1;
+  // How many indices from i on, up to `most` (which must stay inside the axis), lie at unit
+  // steps: a table's runs are found by looking (a convolution's output columns come in rows).
+  int64_t contiguous(int64_t i, int64_t most) const {
+    if (run) return std::min(most, run - (first + i) % run);
+    if (table) {
+      int64_t n = 1;
+      while (n < most && table[i + n] == table[i] + n) ++n;
+      return n;
+    }
+    return stride == 1 ? most : 1;
   }
   // Moves the origin to index i0; returns how far the data pointer moves.
   int64_t shift(int64_t i0) {
@@ -144,7 +150,7 @@ typedef int Index8 __attribute__((vector_size(32)));
   }
 }
 
-// pack_panels for separable offsets (sgemm_separable_b): element (p, x) at
+// pack_panels for separable offsets (sgemm_indexed): element (p, x) at
 // src[rows[p] + cols[x]]. Each k step's w values of a panel are gathered from one base and
 // stored contiguously; the AVX-512 and AVX2 clones gather them with vector gathers, where
 // the transposing loop below moved them one by one.
@@ -206,7 +212,7 @@ void pack_panels(const float* src, Axis ap, Axis ax, int64_t k, int64_t width, i
     };
     std::vector<Piece> pieces;
     for (int64_t x = 0; x < width;) {
-      const int64_t len = std::min({ax.contiguous(x), width - x, w - x % w});
+      const int64_t len = ax.contiguous(x, std::min(width - x, w - x % w));
       pieces.push_back({ax.offset(x), x / w * panel + x % w, len});
       x += len;
     }
@@ -234,7 +240,7 @@ void pack_panels(const float* src, Axis ap, Axis ax, int64_t k, int64_t width, i
   std::vector<int64_t> off(static_cast<size_t>(k));
   std::vector<bool> fours(static_cast<size_t>(ceil_div(k, 4)));
   for (int64_t p = 0; p < k; ++p) off[p] = ap.offset(p);
-  for (int64_t p = 0; p + 4 <= k; p += 4) fours[p / 4] = ap.contiguous(p) >= 4;
+  for (int64_t p = 0; p + 4 <= k; p += 4) fours[p / 4] = ap.contiguous(p, 4) == 4;
   for (int64_t x0 = 0; x0 < width; x0 += w, dst += panel) {
     const int cols = static_cast<int>(std::min<int64_t>(w, width - x0));
     for (int64_t p0 = 0; p0 < k; p0 += 16) {
@@ -308,14 +314,14 @@ template <typename TileFn>
 void write_tile(const Matrix<float*>& c, int64_t i, int64_t j, int rows, int cols, int nr, float alpha, float beta,
                 const TileFn& tile) {
   float* c_row = c.data + c.row.offset(i);
-  if (c.col.contiguous(j) >= cols) {
+  if (c.col.contiguous(j, cols) == cols) {
     tile(c_row + c.col.offset(j), c.row.stride, alpha, beta);
     return;
   }
   alignas(64) float t[kMaxTile];
   tile(t, nr, 1.0f, 0.0f);
   for (int x = 0; x < cols;) {
-    const int len = static_cast<int>(std::min<int64_t>(c.col.contiguous(j + x), cols - x));
+    const int len = static_cast<int>(c.col.contiguous(j + x, cols - x));
     float* dst = c_row + c.col.offset(j + x);
     for (int r = 0; r < rows; ++r) store_row(dst + r * c.row.stride, t + r * nr + x, len, alpha, beta);
     x += len;
@@ -582,6 +588,11 @@ Axis columns_of(const BatchedColumns* bc) {
   return Axis{bc->image, nullptr, bc->plane};
 }
 
+template <typename T>
+Axis axis_rows(const IndexedMatrix<T>& x) { return Axis{x.ld, x.rows}; }
+template <typename T>
+Axis axis_cols(const IndexedMatrix<T>& x) { return x.cols ? Axis{0, x.cols} : columns_of(x.batched); }
+
 // The view of op(X) for X with leading dimension ld, or with its rows at rows[r] when given.
 View view_of(bool trans, const float* x, const int64_t* rows, int64_t ld, Axis cols = Axis{1}) {
   if (trans) return View{x, cols, Axis{ld, rows}};
@@ -618,12 +629,11 @@ void sgemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, flo
               beta, plain_c(c, ldc));
 }
 
-void sgemm_separable_b(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-                       const BatchedColumns* a_cols, const float* b, const int64_t* b_rows, const int64_t* b_cols,
-                       float beta, float* c, int64_t ldc, const BatchedColumns* c_cols) {
-  sgemm_views(sgemm_selected_kernel(), sgemm_default_blocking(), m, n, k, alpha,
-              view_of(false, a, nullptr, lda, columns_of(a_cols)),
-              View{b, Axis{0, b_rows}, Axis{0, b_cols}}, beta, Matrix<float*>{c, Axis{ldc}, columns_of(c_cols)});
+void sgemm_indexed(int64_t m, int64_t n, int64_t k, float alpha, const IndexedMatrix<const float>& a,
+                   const IndexedMatrix<const float>& b, float beta, const IndexedMatrix<float>& c) {
+  if (c.rows) throw std::invalid_argument("sgemm_indexed: C's rows must be ld apart (the micro-kernels' row stride)");
+  sgemm_views(sgemm_selected_kernel(), sgemm_default_blocking(), m, n, k, alpha, View{a.data, axis_rows(a), axis_cols(a)},
+              View{b.data, axis_rows(b), axis_cols(b)}, beta, Matrix<float*>{c.data, axis_rows(c), axis_cols(c)});
 }
 
 void sgemm_batched_columns(const SgemmMicroKernel& kernel, const SgemmBlocking& blocking, bool trans_a, bool trans_b,
