@@ -101,7 +101,7 @@ int conv2d_winograd_tile(const Conv2dShape& s);
 Status conv2d_winograd_forward(const Conv2dShape& s, int tile, const float* x, const float* w, bool adjoint,
                                const float* bias, float* y);
 // dw by F(2x2, 3x3) (the forward's transforms' adjoints, 16 GEMMs over the tiles), where
-// conv2d_winograd_backward_weight_applies: 32 to 256 channels on planes up to 16x16.
+// conv2d_winograd_backward_weight_applies: 32 to 256 channels on planes up to 8x8.
 bool conv2d_winograd_backward_weight_applies(const Conv2dShape& s);
 Status conv2d_winograd_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw);
 

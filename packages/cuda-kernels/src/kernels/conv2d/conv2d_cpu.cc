@@ -20,8 +20,8 @@
 // that cover the whole plane to conv2d_dense_cpu.cc; and the float32 forwards left over
 // (strided 3x3 on small planes, the 7x7 stem), and backward weights of kernels above 1x1,
 // skip unfolding too: one GEMM over the batch gathers col's panels from a zero-bordered
-// copy of x (ImplicitCol). Float64 keeps
-// im2col throughout as the reference the float32 paths are tested against.
+// copy of x (ImplicitCol). Float64 keeps im2col throughout, the reference the float32
+// paths are tested against.
 // Bench: `pnpm --filter @largebatch/bench conv` (ResNet shapes against PyTorch), per shape
 // `make -C dev/conv bench`.
 #include <algorithm>
@@ -679,6 +679,19 @@ Status backward_data_by_adjoint(const Conv2dShape& s, const float* dy, const flo
   return conv2d_forward_cpu(DType::F32, adjoint, dy, flipped.get(), nullptr, dx);
 }
 
+using Float32WeightPath = Status (*)(const Conv2dShape&, const float*, const float*, float*);
+
+// Float32 dw's own path for s, or null for unfolding (float64's): windows covering the
+// plane, Winograd, shifted windows, the pointwise GEMM over the batch, the implicit GEMM.
+Float32WeightPath float32_weight_path(DType type, const Conv2dShape& s) {
+  if (type != DType::F32) return nullptr;
+  if (conv2d_dense_backward_weight_applies(s)) return conv2d_dense_backward_weight;
+  if (conv2d_winograd_backward_weight_applies(s)) return conv2d_winograd_backward_weight;
+  if (shifted(type, s, true)) return conv2d_shifted_backward_weight;
+  if (pointwise(s)) return s.p * s.q <= kMaxBatchedPlane || by_dots(s) ? pointwise_backward_weight : nullptr;
+  return implicit_backward_weight_applies(type, s) ? implicit_backward_weight : nullptr;
+}
+
 // The output size along one axis, or 0 when the dilated kernel overhangs the padded input.
 int64_t output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dil) {
   const int64_t span = in + 2 * pad - dil * (kernel - 1) - 1;
@@ -767,24 +780,12 @@ Status conv2d_backward_weight_cpu(DType type, const Conv2dShape& s, const void* 
     }
     return conv2d_backward_weight_cpu(type, subsampled(s), sub.get(), dy, dw, dbias);
   }
-  const bool by_dense = type == DType::F32 && conv2d_dense_backward_weight_applies(s),
-             by_winograd = type == DType::F32 && !by_dense && conv2d_winograd_backward_weight_applies(s),
-             by_shifted = !by_dense && !by_winograd && shifted(type, s, true),
-             by_pointwise = pointwise_f32(type, s) && (s.p * s.q <= kMaxBatchedPlane || by_dots(s)),
-             by_implicit = implicit_backward_weight_applies(type, s) && !by_dense && !by_winograd && !by_shifted && !by_pointwise;
-  if (dw && by_dense)
-    LB_RETURN_IF_FAILED(conv2d_dense_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
-  if (dw && by_shifted)
-    LB_RETURN_IF_FAILED(conv2d_shifted_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
-  if (dw && by_winograd)
-    LB_RETURN_IF_FAILED(conv2d_winograd_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
-  if (dw && by_implicit)
-    LB_RETURN_IF_FAILED(implicit_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
-  if (dw && by_pointwise)
-    LB_RETURN_IF_FAILED(pointwise_backward_weight(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
+  const Float32WeightPath path = float32_weight_path(type, s);
+  if (dw && path)
+    LB_RETURN_IF_FAILED(path(s, static_cast<const float*>(x), static_cast<const float*>(dy), static_cast<float*>(dw)));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
-    if (dw && !by_dense && !by_winograd && !by_shifted && !by_pointwise && !by_implicit)
+    if (dw && !path)
       LB_RETURN_IF_FAILED(kern.backward_weight(static_cast<const T*>(x), static_cast<const T*>(dy), static_cast<T*>(dw)));
     if (dbias) kern.backward_bias(static_cast<const T*>(dy), static_cast<T*>(dbias));
     return Status::Ok();
