@@ -54,6 +54,19 @@ bool covers(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad
   return dil == 1 && (out - 1) * stride <= pad && in - 1 + pad <= kernel - 1;
 }
 
+// Per group g, out_g [N, n] = in_g [N, depth] times the block of M read from w at
+// rows[p] + cols[j]: the forward (in = x, out = y) and, with rows and columns swapped, the
+// backward data (in = dy, out = dx). A group's columns of in and out start depth and n
+// values apart; rows (images) lie in_ld and out_ld apart.
+void dense_product(const Conv2dShape& s, const float* in, int64_t depth, int64_t in_ld, const float* w,
+                   const std::vector<int64_t>& rows, const std::vector<int64_t>& cols, float* out, int64_t n,
+                   int64_t out_ld) {
+  const int64_t group_weights = (s.k / s.groups) * (s.c / s.groups) * s.r * s.s;
+  for (int64_t grp = 0; grp < s.groups; ++grp)
+    sgemm_indexed(s.n, n, depth, 1.0f, {in + grp * depth, in_ld}, {w + grp * group_weights, 0, rows.data(), cols.data()},
+                  0.0f, {out + grp * n, out_ld});
+}
+
 }  // namespace
 
 bool conv2d_dense_applies(const Conv2dShape& s) {
@@ -68,10 +81,7 @@ bool conv2d_dense_backward_weight_applies(const Conv2dShape& s) {
 Status conv2d_dense_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
   const DenseOffsets d(s);
   const int64_t cg = s.c / s.groups, kg = s.k / s.groups, hw = s.h * s.w, pq = s.p * s.q;
-  for (int64_t grp = 0; grp < s.groups; ++grp)
-    sgemm_indexed(s.n, kg * pq, cg * hw, 1.0f, {x + grp * cg * hw, s.c * hw},
-                  {w + grp * kg * cg * s.r * s.s, 0, d.in_offsets.data(), d.out_offsets.data()}, 0.0f,
-                  {y + grp * kg * pq, s.k * pq});
+  dense_product(s, x, cg * hw, s.c * hw, w, d.in_offsets, d.out_offsets, y, kg * pq, s.k * pq);
   if (bias) conv2d_add_bias(bias, s.n, s.k, pq, y);
   return Status::Ok();
 }
@@ -79,10 +89,7 @@ Status conv2d_dense_forward(const Conv2dShape& s, const float* x, const float* w
 Status conv2d_dense_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
   const DenseOffsets d(s);
   const int64_t cg = s.c / s.groups, kg = s.k / s.groups, hw = s.h * s.w, pq = s.p * s.q;
-  for (int64_t grp = 0; grp < s.groups; ++grp)
-    sgemm_indexed(s.n, cg * hw, kg * pq, 1.0f, {dy + grp * kg * pq, s.k * pq},
-                  {w + grp * kg * cg * s.r * s.s, 0, d.out_offsets.data(), d.in_offsets.data()}, 0.0f,
-                  {dx + grp * cg * hw, s.c * hw});
+  dense_product(s, dy, kg * pq, s.k * pq, w, d.out_offsets, d.in_offsets, dx, cg * hw, s.c * hw);
   return Status::Ok();
 }
 
