@@ -10,6 +10,7 @@
 // several channel groups and image blocks, channels not a multiple of the group, batch 1
 // and 3. Run: lb_emu_tests batch_norm.
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "../../src/kernels/batch_norm/batch_norm.h"
@@ -40,6 +41,21 @@ template <typename T>
 struct Tensors {
   std::vector<T> x, weight, bias, rmean, rvar, y, smean, sinv, dy, dx, dw, db;
 };
+
+// Every output's error, got against want, by `metric` (relative error against CUDA, scaled
+// error against the float64 reference).
+template <typename G, typename W, typename Metric>
+std::array<std::pair<const char*, double>, 8> field_errors(const Tensors<G>& got, const Tensors<W>& want,
+                                                           const Metric& metric) {
+  return {{{"y", metric(got.y, want.y)},
+           {"save_mean", metric(got.smean, want.smean)},
+           {"save_invstd", metric(got.sinv, want.sinv)},
+           {"running_mean", metric(got.rmean, want.rmean)},
+           {"running_var", metric(got.rvar, want.rvar)},
+           {"dx", metric(got.dx, want.dx)},
+           {"dweight", metric(got.dw, want.dw)},
+           {"dbias", metric(got.db, want.db)}}};
+}
 
 template <typename T>
 Tensors<T> run(bool cuda, const BatchNormShape& s, const lb::BatchNormOptions& o, bool affine, Tensors<T> h) {
@@ -103,11 +119,7 @@ void check(const std::string& schedule) {
                        const std::string& name) {
     const Tensors<T> want = run(false, s, o, affine, h), got = run(true, s, o, affine, h);
     const double tol = std::is_same_v<T, float> ? 1e-4 : 1e-10;
-    const std::pair<const char*, double> errs[] = {
-        {"y", error(got.y, want.y)},         {"save_mean", error(got.smean, want.smean)},
-        {"save_invstd", error(got.sinv, want.sinv)}, {"running_mean", error(got.rmean, want.rmean)},
-        {"running_var", error(got.rvar, want.rvar)}, {"dx", error(got.dx, want.dx)},
-        {"dweight", error(got.dw, want.dw)},   {"dbias", error(got.db, want.db)}};
+    const auto errs = field_errors(got, want, [](const auto& a, const auto& b) { return error(a, b); });
     for (const auto& [field, e] : errs)
       LBT_CHECK(e < tol, name + " " + schedule + ": " + field + " relative error " + std::to_string(e));
   });
@@ -193,11 +205,7 @@ void check_reference() {
     const Tensors<T> got = run(false, s, o, affine, h);
     const Tensors<double> want = reference(s, o, affine, h, got.y);
     const double tol = std::is_same_v<T, float> ? 5e-6 : 1e-12;
-    const std::pair<const char*, double> errs[] = {
-        {"y", scaled_error(got.y, want.y)},         {"save_mean", scaled_error(got.smean, want.smean)},
-        {"save_invstd", scaled_error(got.sinv, want.sinv)}, {"running_mean", scaled_error(got.rmean, want.rmean)},
-        {"running_var", scaled_error(got.rvar, want.rvar)}, {"dx", scaled_error(got.dx, want.dx)},
-        {"dweight", scaled_error(got.dw, want.dw)},   {"dbias", scaled_error(got.db, want.db)}};
+    const auto errs = field_errors(got, want, [](const auto& a, const auto& b) { return scaled_error(a, b); });
     for (const auto& [field, e] : errs) {
       char text[32];
       std::snprintf(text, sizeof text, "%.3g", e);
