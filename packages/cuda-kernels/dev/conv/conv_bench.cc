@@ -4,7 +4,8 @@
 // time: on a shared, loaded machine CPU time still measures the work a kernel does, where
 // wall time mostly measures the neighbours; LARGEBATCH_NUM_THREADS=1 keeps pool waits out. No peer here: torch_bench.py prints PyTorch's figures for the
 // same shapes; bench/conv.ts is the interleaved comparison that counts.
-// Run: `make -C dev/conv bench ARGS="[net-substring] [shape-substring] [reps]"`.
+// Run: `make -C dev/conv bench ARGS="[net-substring] [shape-substring] [reps] [passes]"`, passes
+// a subset of "fdw" (forward, backward data, backward weight; default all) to profile one.
 #include <algorithm>
 #include <ctime>
 #include <cstdio>
@@ -42,6 +43,7 @@ double best_ms(int reps, const std::function<void()>& run) {
 int main(int argc, char** argv) {
   const std::string net = argc > 1 ? argv[1] : "", pick = argc > 2 ? argv[2] : "";
   const int reps = argc > 3 ? std::atoi(argv[3]) : 5;
+  const std::string passes = argc > 4 ? argv[4] : "fdw";
   const int64_t n = 128;
   std::mt19937 rng(1);
   std::normal_distribution<float> normal;
@@ -56,14 +58,18 @@ int main(int argc, char** argv) {
     for (auto* v : {&x, &w, &y})
       for (float& e : *v) e = normal(rng);
     const double gflop = 2.0 * n * c.k * c.c * c.r * c.r * p * p / 1e9;
-    const double t[3] = {
-        best_ms(reps, [&] { (void)lb::conv2d_forward_cpu(lb::DType::F32, s, x.data(), w.data(), nullptr, y.data()); }),
-        best_ms(reps, [&] { (void)lb::conv2d_backward_data_cpu(lb::DType::F32, s, y.data(), w.data(), x.data()); }),
-        best_ms(reps, [&] { (void)lb::conv2d_backward_weight_cpu(lb::DType::F32, s, x.data(), y.data(), w.data(), nullptr); }),
+    const std::function<void()> pass[3] = {
+        [&] { (void)lb::conv2d_forward_cpu(lb::DType::F32, s, x.data(), w.data(), nullptr, y.data()); },
+        [&] { (void)lb::conv2d_backward_data_cpu(lb::DType::F32, s, y.data(), w.data(), x.data()); },
+        [&] { (void)lb::conv2d_backward_weight_cpu(lb::DType::F32, s, x.data(), y.data(), w.data(), nullptr); },
     };
+    double t[3] = {0, 0, 0};
+    for (int i = 0; i < 3; ++i)
+      if (passes.find("fdw"[i]) != std::string::npos) t[i] = best_ms(reps, pass[i]);
     std::printf("%-34s", name);
     for (int i = 0; i < 3; ++i) {
-      std::printf("  %7.2f ms %5.0f GF/s", t[i], gflop / t[i] * 1e3);
+      if (t[i] > 0) std::printf("  %7.2f ms %5.0f GF/s", t[i], gflop / t[i] * 1e3);
+      else std::printf("  %19s", "-");
       total[i] += t[i] * c.count;
     }
     std::printf("\n");

@@ -1,10 +1,13 @@
 // lb::sgemm_indexed (src/kernels/gemm/gemm.h) against lb::dgemm on dense float64 copies of
 // its operands: B always indexed by separable offsets b[b_rows[p] + b_cols[j]] (random, some
-// repeated, as a convolution's taps repeat), A plain or indexed likewise, C plain, as batched
-// columns (planes of 1, 3 and 16 values) or at a table of column offsets, with NaN between
-// C's values that must stay untouched; shapes that cross the driver's mc / kc / nc blocks and
-// leave ragged tiles, few rows (m < 4), beta 0 over NaN and beta 1, on 1 and 3 threads; and
-// C given a rows table is refused. Error allowed: 1e-5 of sum_p |a_ip| |b_pj|.
+// repeated, as a convolution's taps repeat; or columns in runs of 1 to 19 values 1 or 2
+// apart, as a convolution's rows of outputs at stride 1 or 2, one run ending on the last
+// value of B's storage so that reading past a run is an out-of-bounds read), A plain or
+// indexed likewise, C plain, as batched columns (planes of 1, 3 and 16 values) or at a table
+// of column offsets, with NaN between C's values that must stay untouched; shapes that
+// cross the driver's mc / kc / nc blocks and leave ragged tiles, few rows (m < 4), beta 0
+// over NaN and beta 1, on 1 and 3 threads; and C given a rows table is refused. Error
+// allowed: 1e-5 of sum_p |a_ip| |b_pj|.
 // Run: lb_emu_tests gemm_indexed.
 #include <cmath>
 #include <cstdio>
@@ -26,6 +29,7 @@ struct Case {
   CLayout c;
   int64_t plane;  // batched columns' plane
   float beta;
+  bool b_runs = false;  // B's columns in runs (else random offsets)
 };
 
 const Case kCases[] = {
@@ -33,6 +37,7 @@ const Case kCases[] = {
     {37, 45, 29, false, CLayout::batched, 3, 0.0f},  {70, 450, 400, true, CLayout::batched, 16, 0.0f},
     {64, 97, 147, false, CLayout::batched, 1, 1.0f}, {128, 33, 1030, true, CLayout::plain, 0, 0.0f},
     {9, 1100, 64, false, CLayout::table, 0, 1.0f},   {40, 390, 33, true, CLayout::table, 0, 0.0f},
+    {70, 450, 40, false, CLayout::batched, 16, 0.0f, true}, {9, 700, 30, true, CLayout::plain, 0, 1.0f, true},
 };
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
@@ -43,15 +48,30 @@ void random_offsets(std::mt19937& rng, int64_t values, std::vector<int64_t>& row
   for (auto& c : cols) c = static_cast<int64_t>(rng() % (values / 2));
 }
 
+// Columns in runs: each of 1 to 19 values, 1 or 2 apart, from a random start in
+// [0, values / 2); the first run (step 2, 8 values) ends on values / 2 - 1 and row 0 is
+// values / 2, so that it reads the storage's last value.
+void run_offsets(std::mt19937& rng, int64_t values, std::vector<int64_t>& rows, std::vector<int64_t>& cols) {
+  const int64_t half = values / 2;
+  rows[0] = half;
+  for (int64_t j = 0; j < static_cast<int64_t>(cols.size());) {
+    const int64_t step = j == 0 ? 2 : 1 + static_cast<int64_t>(rng() % 2);
+    const int64_t len = j == 0 ? 8 : 1 + static_cast<int64_t>(rng() % 19);
+    const int64_t start = j == 0 ? half - 1 - 7 * step : static_cast<int64_t>(rng() % (half - (len - 1) * step));
+    for (int64_t t = 0; t < len && j < static_cast<int64_t>(cols.size()); ++t) cols[j++] = start + t * step;
+  }
+}
+
 void check(const Case& c) {
   char what[120];
-  std::snprintf(what, sizeof what, "m%lld n%lld k%lld A %s C %d plane %lld beta %g threads %d", (long long)c.m,
-                (long long)c.n, (long long)c.k, c.a_indexed ? "indexed" : "plain", static_cast<int>(c.c),
-                (long long)c.plane, c.beta, lb::num_threads());
+  std::snprintf(what, sizeof what, "m%lld n%lld k%lld A %s B %s C %d plane %lld beta %g threads %d", (long long)c.m,
+                (long long)c.n, (long long)c.k, c.a_indexed ? "indexed" : "plain", c.b_runs ? "runs" : "random",
+                static_cast<int>(c.c), (long long)c.plane, c.beta, lb::num_threads());
   std::mt19937 rng(static_cast<uint32_t>(c.m * 131 + c.n * 7 + c.k));
   const std::vector<float> pool_b = lbt::random_floats(900, 11), pool_a = lbt::random_floats(c.a_indexed ? 900 : c.m * c.k, 12);
   std::vector<int64_t> b_rows(c.k), b_cols(c.n), a_rows(c.a_indexed ? c.m : 0), a_cols(c.a_indexed ? c.k : 0);
   random_offsets(rng, 900, b_rows, b_cols);
+  if (c.b_runs) run_offsets(rng, 900, b_rows, b_cols);
   if (c.a_indexed) random_offsets(rng, 900, a_rows, a_cols);
   auto a_at = [&](int64_t i, int64_t p) { return c.a_indexed ? pool_a[a_rows[i] + a_cols[p]] : pool_a[i * c.k + p]; };
   // C's element (i, j): plain at i * n + j; batched at image j / plane, (j / plane) * image +

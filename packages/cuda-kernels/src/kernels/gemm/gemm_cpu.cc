@@ -150,19 +150,60 @@ typedef int Index8 __attribute__((vector_size(32)));
   }
 }
 
+typedef float Vec4 __attribute__((vector_size(16)));
+typedef int Index4 __attribute__((vector_size(16)));
+
+// d[j] = s[2 j] for n values, 4 at a time from two overlapping loads (s[2j .. 2j+3] and
+// s[2j+3 .. 2j+6], so nothing past the last value is read) and one shuffle.
+void copy_every_other(const float* s, int64_t n, float* d) {
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    Vec4 lo, hi;
+    std::memcpy(&lo, s + 2 * j, sizeof lo);
+    std::memcpy(&hi, s + 2 * j + 3, sizeof hi);
+    const Vec4 v = __builtin_shuffle(lo, hi, Index4{0, 2, 5, 7});
+    std::memcpy(d + j, &v, sizeof v);
+  }
+  for (; j < n; ++j) d[j] = s[2 * j];
+}
+
 // pack_panels for separable offsets (sgemm_indexed): element (p, x) at
-// src[rows[p] + cols[x]]. Each k step's w values of a panel are gathered from one base and
-// stored contiguously, value by value (GCC does not vectorise these gathers for this CPU's
-// tuning, and 32-bit indices, which halve a vector gather's index width, measured no faster).
-void gather_panels(const float* src, const int64_t* rows, const int64_t* cols, int64_t k, int64_t width,
-                                  int w, float* dst) {
+// src[rows[p] + cols[x]]. Each k step's w values of a panel come from one base. Where the
+// panel's columns lie in runs of 4 or more values 1 or 2 apart (a convolution's rows of
+// outputs, at stride 1 or 2), the runs are found once per panel and copied whole at every
+// k step; otherwise the values are gathered one by one (GCC does not vectorise these
+// gathers for this CPU's tuning, and 32-bit indices, which halve a vector gather's index
+// width, measured no faster).
+void gather_panels(const float* src, const int64_t* rows, const int64_t* cols, int64_t k, int64_t width, int w,
+                   float* dst) {
+  struct Run {
+    int64_t src, dst, len, step;
+  };
+  std::vector<Run> runs;
+  runs.reserve(static_cast<size_t>(w));
   for (int64_t x0 = 0; x0 < width; x0 += w, dst += k * w) {
     const int64_t n = std::min<int64_t>(w, width - x0);
     const int64_t* cx = cols + x0;
+    runs.clear();
+    for (int64_t x = 0; x < n;) {
+      const int64_t step = x + 1 < n && (cx[x + 1] - cx[x] == 1 || cx[x + 1] - cx[x] == 2) ? cx[x + 1] - cx[x] : 1;
+      int64_t len = 1;
+      while (x + len < n && cx[x + len] == cx[x] + len * step) ++len;
+      runs.push_back({cx[x], x, len, step});
+      x += len;
+    }
+    const bool by_runs = static_cast<int64_t>(runs.size()) * 4 <= n;
     for (int64_t p = 0; p < k; ++p) {
       const float* base = src + rows[p];
       float* d = dst + p * w;
-      for (int64_t x = 0; x < n; ++x) d[x] = base[cx[x]];
+      if (by_runs) {
+        for (const Run& run : runs) {
+          if (run.step == 1) copy_short(base + run.src, run.len, d + run.dst);
+          else copy_every_other(base + run.src, run.len, d + run.dst);
+        }
+      } else {
+        for (int64_t x = 0; x < n; ++x) d[x] = base[cx[x]];
+      }
       for (int64_t x = n; x < w; ++x) d[x] = 0.0f;
     }
   }
