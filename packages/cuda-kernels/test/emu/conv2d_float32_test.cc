@@ -13,6 +13,8 @@
 //   with the kernel read as a dense matrix): 3x3 on 2x2 and 1x1 planes at strides 1 and 2,
 //   5x5 on 3x3, a 3x5 kernel on a 2x3 plane, two groups, and matrices that cross the GEMM's
 //   blocks (400 x 400), on 1 and 3 threads; each case checked to take that path.
+// - indirect: strided kernels above 1x1 on the indirect GEMM (kIndirectCases), on 1 and 3
+//   threads, each checked to take that path.
 // Error allowed: max |got - want| / max |want| below 2e-5. Run: lb_emu_tests conv2d_float32.
 #include <algorithm>
 #include <cmath>
@@ -28,7 +30,7 @@ using lb::Conv2dShape;
 using lb::DType;
 
 struct Case {
-  int64_t n, c, h, w, k, r, s, stride_h, stride_w, pad, groups = 1;
+  int64_t n, c, h, w, k, r, s, stride_h, stride_w, pad, groups = 1, dil = 1;
 };
 
 const Case kStridedCases[] = {
@@ -56,17 +58,31 @@ const Case kDenseCases[] = {
     {5, 100, 2, 2, 100, 3, 3, 1, 1, 1},
 };
 
+// Strided kernels above 1x1 on the indirect GEMM (conv2d_indirect_*_applies; backward data
+// with 32 channels in or more): planes of 16 values or fewer (a channels-last copy) and
+// larger (NCHW read in place), output channels no multiple of a tile (17, 20, 40), strides
+// 2, 3 and 3 by 2, padding 0 to 3, a 3x5 kernel, dilation 2, 2x2 taps at stride 3 (input
+// pixels no tap reaches: backward data writes them 0), and output pixels whose window lies
+// in the padding (forward: the bias alone).
+const Case kIndirectCases[] = {
+    {3, 33, 9, 11, 17, 3, 3, 2, 2, 1}, {2, 32, 4, 4, 40, 3, 3, 2, 2, 1},     {1, 40, 3, 5, 24, 3, 3, 2, 2, 0},
+    {3, 32, 10, 9, 16, 3, 5, 3, 2, 2}, {2, 32, 7, 7, 20, 2, 2, 3, 3, 1},     {1, 36, 2, 2, 16, 3, 3, 2, 2, 3},
+    {2, 32, 9, 9, 16, 3, 3, 2, 2, 2, 1, 2}, {2, 16, 13, 13, 32, 3, 3, 2, 2, 1},
+};
+
 Conv2dShape shape_of(const Case& c) {
-  const int64_t p = (c.h + 2 * c.pad - c.r) / c.stride_h + 1, q = (c.w + 2 * c.pad - c.s) / c.stride_w + 1;
-  return {c.n, c.c, c.h, c.w, c.k, c.r, c.s, p, q, c.stride_h, c.stride_w, c.pad, c.pad, 1, 1, c.groups};
+  const int64_t p = (c.h + 2 * c.pad - c.dil * (c.r - 1) - 1) / c.stride_h + 1;
+  const int64_t q = (c.w + 2 * c.pad - c.dil * (c.s - 1) - 1) / c.stride_w + 1;
+  return {c.n, c.c, c.h, c.w, c.k, c.r, c.s, p, q, c.stride_h, c.stride_w, c.pad, c.pad, c.dil, c.dil, c.groups};
 }
 
 std::string name_of(const Case& c, bool with_bias) {
   char what[180];
-  std::snprintf(what, sizeof what, "n%lld c%lld %lldx%lld k%lld %lldx%lld stride %lldx%lld pad %lld groups %lld%s threads %d",
+  std::snprintf(what, sizeof what,
+                "n%lld c%lld %lldx%lld k%lld %lldx%lld stride %lldx%lld pad %lld groups %lld dil %lld%s threads %d",
                 (long long)c.n, (long long)c.c, (long long)c.h, (long long)c.w, (long long)c.k, (long long)c.r,
                 (long long)c.s, (long long)c.stride_h, (long long)c.stride_w, (long long)c.pad, (long long)c.groups,
-                with_bias ? " bias" : "", lb::num_threads());
+                (long long)c.dil, with_bias ? " bias" : "", lb::num_threads());
   return what;
 }
 
@@ -113,6 +129,24 @@ LBT_TEST(conv2d_float32, dense_matches_float64) {
       with_bias = !with_bias;
       LBT_CHECK(lb::conv2d_dense_applies(shape_of(c)) && lb::conv2d_dense_backward_weight_applies(shape_of(c)),
                 name_of(c, with_bias) + ": takes the dense path");
+      check_against_float64(c, with_bias);
+    }
+  }
+  lb::set_num_threads(saved);
+}
+
+LBT_TEST(conv2d_float32, indirect_matches_float64) {
+  const int saved = lb::num_threads();
+  for (const int threads : {1, 3}) {
+    lb::set_num_threads(threads);
+    bool with_bias = false;
+    for (const Case& c : kIndirectCases) {
+      with_bias = !with_bias;
+      const Conv2dShape s = shape_of(c);
+      LBT_CHECK(lb::conv2d_check(s).ok, name_of(c, with_bias) + ": valid");
+      LBT_CHECK(lb::conv2d_indirect_forward_applies(s), name_of(c, with_bias) + ": forward takes the indirect GEMM");
+      LBT_CHECK(lb::conv2d_indirect_backward_data_applies(s) == (c.c >= 32),
+                name_of(c, with_bias) + ": backward data takes the indirect GEMM from 32 channels in");
       check_against_float64(c, with_bias);
     }
   }

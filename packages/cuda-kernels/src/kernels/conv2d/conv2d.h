@@ -116,6 +116,17 @@ Status conv2d_dense_forward(const Conv2dShape& s, const float* x, const float* w
 Status conv2d_dense_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx);
 Status conv2d_dense_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw);
 
+// Float32 forward and backward data as an indirect GEMM (conv2d_indirect_cpu.cc): the
+// micro-kernel reads each result pixel's input channels in place through a pointer per tap,
+// result pixels grouped by their live taps so that no padding is multiplied (and backward
+// data of strided convolutions sums each phase of dx from its own taps, with no col2im).
+// *_applies: the shapes where it measured faster than the other paths (strided kernels
+// above 1x1 over at least 16 channels, one group), up to a scratch bound.
+bool conv2d_indirect_forward_applies(const Conv2dShape& s);
+Status conv2d_indirect_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y);
+bool conv2d_indirect_backward_data_applies(const Conv2dShape& s);
+Status conv2d_indirect_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx);
+
 // y [n, k, pq] += bias per channel, over the pool (inline inside a pool task).
 template <typename T>
 inline void conv2d_add_bias(const T* bias, int64_t n, int64_t k, int64_t pq, T* y) {

@@ -17,10 +17,11 @@
 // stride, on the pixels they read, gathered first (strided_pointwise). Float32
 // 3x3 stride-1 convolutions where conv2d_winograd_tile says so go to Winograd
 // (conv2d_winograd_cpu.cc), forward and so backward data (the adjoint's forward); windows
-// that cover the whole plane to conv2d_dense_cpu.cc; and the float32 forwards left over
-// (strided 3x3 on small planes, the 7x7 stem), and backward weights of kernels above 1x1,
-// skip unfolding too: one GEMM over the batch gathers col's panels from a zero-bordered
-// copy of x (ImplicitCol). Float64 keeps im2col throughout, the reference the float32
+// that cover the whole plane to conv2d_dense_cpu.cc; strided kernels above 1x1 over 16
+// channels or more to the indirect GEMM (conv2d_indirect_cpu.cc: forward, and backward data
+// from 32 channels in); and the float32 forwards left over (the 7x7 stem), and backward
+// weights of kernels above 1x1, skip unfolding too: one GEMM over the batch gathers col's
+// panels from a zero-bordered copy of x (ImplicitCol). Float64 keeps im2col throughout, the reference the float32
 // paths are tested against.
 // Bench: `pnpm --filter @largebatch/bench conv` (ResNet shapes against PyTorch), per shape
 // `make -C dev/conv bench`.
@@ -719,6 +720,9 @@ Status conv2d_forward_cpu(DType type, const Conv2dShape& s, const void* x, const
   if (type == DType::F32 && conv2d_dense_applies(s))
     return conv2d_dense_forward(s, static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
                                 static_cast<float*>(y));
+  if (type == DType::F32 && conv2d_indirect_forward_applies(s))
+    return conv2d_indirect_forward(s, static_cast<const float*>(x), static_cast<const float*>(w), static_cast<const float*>(bias),
+                                   static_cast<float*>(y));
   if (const int tile = type == DType::F32 ? conv2d_winograd_tile(s) : 0)
     return conv2d_winograd_forward(s, tile, static_cast<const float*>(x), static_cast<const float*>(w), false,
                                    static_cast<const float*>(bias), static_cast<float*>(y));
@@ -758,6 +762,8 @@ Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy
   }
   if (pointwise_f32(type, s))
     return pointwise_backward_data(s, static_cast<const float*>(dy), static_cast<const float*>(w), static_cast<float*>(dx));
+  if (type == DType::F32 && conv2d_indirect_backward_data_applies(s))
+    return conv2d_indirect_backward_data(s, static_cast<const float*>(dy), static_cast<const float*>(w), static_cast<float*>(dx));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
     return kern.backward_data(static_cast<const T*>(dy), static_cast<const T*>(w), static_cast<T*>(dx));

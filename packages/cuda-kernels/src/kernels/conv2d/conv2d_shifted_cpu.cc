@@ -238,15 +238,11 @@ namespace {
 // The work of an m x n product in kern's MR x NR tiles.
 int64_t padded_work(const SgemmMicroKernel& kern, int64_t m, int64_t n) { return round_up(m, kern.mr) * round_up(n, kern.nr); }
 
-// The micro-kernel for the per-tap products dW_tap [Kg, Cg] (either way round): the selected
-// one, or AVX2's 6 x 16 where that pads less. With 16 channels in and out AVX-512's 8 x 32
-// tiles compute twice the useful work and AVX2's 1.125x, at about the same rate per FMA on
-// this Zen 4 (ResNet-20's 16->16 3x3 backward weight, dev/conv, 1 thread: see the bench README).
+// The micro-kernel for the per-tap products dW_tap [Kg, Cg] (either way round): with 16
+// channels in and out AVX-512's 8 x 32 tiles compute twice the useful work and AVX2's 1.125x
+// (ResNet-20's 16->16 3x3 backward weight, dev/conv, 1 thread: see the bench README).
 const SgemmMicroKernel& per_tap_kernel(int64_t kg, int64_t cg) {
-  const SgemmMicroKernel& selected = sgemm_selected_kernel();
-  const SgemmMicroKernel* narrow = sgemm_avx2_kernel();
-  auto least = [&](const SgemmMicroKernel& k) { return std::min(padded_work(k, kg, cg), padded_work(k, cg, kg)); };
-  return narrow && least(*narrow) < least(selected) ? *narrow : selected;
+  return sgemm_least_padding([&](const SgemmMicroKernel& k) { return std::min(padded_work(k, kg, cg), padded_work(k, cg, kg)); });
 }
 
 }  // namespace

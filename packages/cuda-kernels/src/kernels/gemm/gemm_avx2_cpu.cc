@@ -68,10 +68,41 @@ __attribute__((target("avx2,fma"))) void tile_direct_avx2(int64_t kc, const floa
   tile_impl<true>(kc, a, b, b_off, c, ldc, rows, 8 * kVecs, alpha, beta);
 }
 
+__attribute__((target("avx2,fma"))) void tile_indirect_avx2(int64_t taps, int64_t depth, int64_t step, const float* const* rows,
+                                                            const int64_t* a_off, const float* b, const int64_t* b_off,
+                                                            float* tile) {
+  __m256 acc[kRows][kVecs];
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm256_setzero_ps();
+  for (int64_t t = 0; t < taps; ++t) {
+    const float* a[kRows];
+#pragma GCC unroll 16
+    for (int i = 0; i < kRows; ++i) a[i] = rows[i] + a_off[t];
+    const float* bt = b + b_off[t];
+    for (int64_t p = 0; p < depth; ++p, bt += 8 * kVecs) {
+      __m256 bv[kVecs];
+#pragma GCC unroll 4
+      for (int v = 0; v < kVecs; ++v) bv[v] = _mm256_load_ps(bt + 8 * v);
+#pragma GCC unroll 16
+      for (int i = 0; i < kRows; ++i) {
+        const __m256 ai = _mm256_broadcast_ss(a[i] + p * step);
+#pragma GCC unroll 4
+        for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) _mm256_store_ps(tile + i * 8 * kVecs + 8 * v, acc[i][v]);
+}
+
 }  // namespace
 
 const SgemmMicroKernel* sgemm_avx2_kernel() {
-  static const SgemmMicroKernel kernel{"avx2", kRows, 8 * kVecs, tile_avx2, tile_direct_avx2};
+  static const SgemmMicroKernel kernel{"avx2", kRows, 8 * kVecs, tile_avx2, tile_direct_avx2, tile_indirect_avx2};
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &kernel : nullptr;
 }
 

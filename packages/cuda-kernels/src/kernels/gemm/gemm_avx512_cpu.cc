@@ -72,10 +72,41 @@ __attribute__((target("avx512f"))) void tile_direct_avx512(int64_t kc, const flo
   tile_impl<true>(kc, a, b, b_off, c, ldc, rows, 16 * kVecs, alpha, beta);
 }
 
+__attribute__((target("avx512f"))) void tile_indirect_avx512(int64_t taps, int64_t depth, int64_t step, const float* const* rows,
+                                                             const int64_t* a_off, const float* b, const int64_t* b_off,
+                                                             float* tile) {
+  __m512 acc[kRows][kVecs];
+#pragma GCC unroll 64
+  for (int i = 0; i < kRows; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm512_setzero_ps();
+  for (int64_t t = 0; t < taps; ++t) {
+    const float* a[kRows];
+#pragma GCC unroll 64
+    for (int i = 0; i < kRows; ++i) a[i] = rows[i] + a_off[t];
+    const float* bt = b + b_off[t];
+    for (int64_t p = 0; p < depth; ++p, bt += 16 * kVecs) {
+      __m512 bv[kVecs];
+#pragma GCC unroll 4
+      for (int v = 0; v < kVecs; ++v) bv[v] = _mm512_load_ps(bt + 16 * v);
+#pragma GCC unroll 64
+      for (int i = 0; i < kRows; ++i) {
+        const __m512 ai = _mm512_set1_ps(a[i][p * step]);
+#pragma GCC unroll 4
+        for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+      }
+    }
+  }
+#pragma GCC unroll 64
+  for (int i = 0; i < kRows; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) _mm512_store_ps(tile + i * 16 * kVecs + 16 * v, acc[i][v]);
+}
+
 }  // namespace
 
 const SgemmMicroKernel* sgemm_avx512_kernel() {
-  static const SgemmMicroKernel kernel{"avx512", kRows, 16 * kVecs, tile_avx512, tile_direct_avx512};
+  static const SgemmMicroKernel kernel{"avx512", kRows, 16 * kVecs, tile_avx512, tile_direct_avx512, tile_indirect_avx512};
   return __builtin_cpu_supports("avx512f") ? &kernel : nullptr;
 }
 

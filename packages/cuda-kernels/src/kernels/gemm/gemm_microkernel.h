@@ -19,11 +19,21 @@ using SgemmTileFn = void (*)(int64_t kc, const float* a, const float* b, float* 
 using SgemmDirectTileFn = void (*)(int64_t kc, const float* a, const float* b, const int64_t* b_off, float* c,
                                    int64_t ldc, int rows, float alpha, float beta);
 
+// An MR x NR tile of the sum over taps t < taps of A_t B_t, each a product over depth
+// steps, into tile (MR rows of NR floats, 64-byte aligned, overwritten): row i of A_t is
+// the depth floats at rows[i] + a_off[t], read in place (a convolution's input pixels in
+// channels-last layout, so no im2col is built or packed), and B_t is packed as op(B) is
+// (NR floats a step, 64-byte aligned) at b + b_off[t]. Used by the indirect convolution
+// (conv2d_indirect_cpu.cc).
+using SgemmIndirectTileFn = void (*)(int64_t taps, int64_t depth, int64_t step, const float* const* rows, const int64_t* a_off,
+                                     const float* b, const int64_t* b_off, float* tile);
+
 struct SgemmMicroKernel {
   const char* name;  // "avx512", "avx2" or "portable"
   int mr, nr;
   SgemmTileFn tile;
   SgemmDirectTileFn tile_direct;
+  SgemmIndirectTileFn tile_indirect;
 };
 
 // Cache blocking of the driver: panels of kc steps, op(B) blocks of nc columns (kept in
@@ -41,6 +51,17 @@ const SgemmMicroKernel& sgemm_portable_kernel();
 // environment variable LARGEBATCH_SGEMM_KERNEL=avx512|avx2|portable (read once; a name
 // this CPU cannot run, or an unknown one, falls back to the automatic choice).
 const SgemmMicroKernel& sgemm_selected_kernel();
+
+// The micro-kernel whose tiles pad a product least by work(kernel) (the multiplies it
+// computes): the selected one, or AVX2's 6 x 16 where that is less. With 16 channels
+// AVX-512's 8 x 32 tiles compute twice the useful work, at about the same rate per FMA on
+// Zen 4 (a ymm FMA does half a zmm one's work, and two issue per cycle).
+template <typename Work>
+const SgemmMicroKernel& sgemm_least_padding(const Work& work) {
+  const SgemmMicroKernel& selected = sgemm_selected_kernel();
+  const SgemmMicroKernel* narrow = sgemm_avx2_kernel();
+  return narrow && work(*narrow) < work(selected) ? *narrow : selected;
+}
 
 // The blocking sgemm uses, tuned on this project's machines (dev/gemm/README.md).
 SgemmBlocking sgemm_default_blocking();

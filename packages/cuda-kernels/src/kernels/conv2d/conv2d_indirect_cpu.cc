@@ -1,0 +1,246 @@
+// Float32 convolutions as an indirect GEMM (conv2d.h: conv2d_indirect_*), with no im2col
+// and no multiply by padding. The pixels of the result are the GEMM's rows and its channels
+// the columns:
+//   Out^T [pixels, outs] = sum over live taps t of In_t [pixels, depth] W_t [depth, outs]
+// where row i of In_t is the input pixel that tap t of result pixel i reads: its depth
+// channels, which the micro-kernel reads in place through a pointer per row
+// (SgemmMicroKernel::tile_indirect), while W_t is packed once per call like any op(B).
+//   forward:       result y, input x, depth C, outs K; tap (r, s) of output (p, q) reads
+//                  x at (p*sh - ph + r*dh, q*sw - pw + s*dw) when inside the image
+//   backward data: result dx, input dy, depth K, outs C, W_t transposed; tap (r, s) of
+//                  input pixel (h, w) reads dy at ((h + ph - r*dh) / sh, ...) when that
+//                  divides exactly and lands inside dy: a strided convolution's dx, phase
+//                  by phase (h % sh, w % sw), with no col2im
+// Result pixels are grouped by their live taps (along each axis the (kernel position,
+// input offset) pairs they read: on ResNet's small planes the border rows and columns, and
+// for backward data the phases), so a tile of pixels sums exactly its live taps: on 8x8
+// planes at stride 2 the im2col GEMM's multiplies were 16 % padding, on 4x4 planes 31 %.
+// The tiles of Out^T fill a channels-last copy, turned into the NCHW result at the end.
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../../core/thread_pool.h"
+#include "../gemm/gemm.h"
+#include "../gemm/gemm_microkernel.h"
+#include "conv2d.h"
+
+namespace lb {
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Each channels-last copy is scratch the size of its tensor; above this many floats (256 MiB)
+// conv2d_cpu.cc keeps its other paths.
+constexpr int64_t kMaxScratch = int64_t(1) << 26;
+
+// Along one axis: the result positions grouped by the taps they read. taps[c] lists class
+// c's (kernel position, input offset from the class's first input) pairs; first[o] is
+// result position o's first input index (the least it reads), cls[o] its class.
+struct AxisClasses {
+  using Taps = std::vector<std::pair<int64_t, int64_t>>;
+  std::vector<Taps> taps;
+  std::vector<std::vector<int64_t>> positions;  // per class
+  std::vector<int64_t> first;
+
+  // read(o) lists the (kernel position, input index) pairs of result position o.
+  template <typename Read>
+  AxisClasses(int64_t out, const Read& read) : first(static_cast<size_t>(out), 0) {
+    for (int64_t o = 0; o < out; ++o) {
+      Taps pairs = read(o);
+      int64_t base = 0;
+      if (!pairs.empty()) {
+        base = pairs.front().second;
+        for (const auto& pr : pairs) base = std::min(base, pr.second);
+        for (auto& pr : pairs) pr.second -= base;
+      }
+      first[o] = base;
+      size_t c = 0;
+      while (c < taps.size() && taps[c] != pairs) ++c;
+      if (c == taps.size()) {
+        taps.push_back(pairs);
+        positions.emplace_back();
+      }
+      positions[c].push_back(o);
+    }
+  }
+};
+
+// The pairs of forward output position o along an axis: kernel positions whose input
+// o*stride - pad + k*dil lies in [0, in).
+AxisClasses forward_axis(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad, int64_t dil) {
+  return AxisClasses(out, [&](int64_t o) {
+    AxisClasses::Taps pairs;
+    for (int64_t k = 0; k < kernel; ++k)
+      if (const int64_t i = o * stride - pad + k * dil; i >= 0 && i < in) pairs.emplace_back(k, i);
+    return pairs;
+  });
+}
+
+// The pairs of input position h along an axis for backward data: kernel positions k that
+// output o = (h + pad - k*dil) / stride reaches h from, exactly and inside [0, out).
+AxisClasses backward_axis(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad, int64_t dil) {
+  return AxisClasses(in, [&](int64_t h) {
+    AxisClasses::Taps pairs;
+    for (int64_t k = 0; k < kernel; ++k) {
+      const int64_t d = h + pad - k * dil;
+      if (d >= 0 && d % stride == 0 && d / stride < out) pairs.emplace_back(k, d / stride);
+    }
+    return pairs;
+  });
+}
+
+// One indirect convolution: the input [N, depth, in_h, in_w], the result [N, outs, out_h,
+// out_w], the classes of result rows and columns, and where W_t's (depth d, out j) weight
+// lies in w for tap t = r*S + s.
+struct Problem {
+  int64_t n, depth, in_h, in_w, outs, out_h, out_w, r, s;
+  AxisClasses rows, cols;
+  int64_t depth_step, out_step;  // w's offsets between consecutive depths and outs (same tap)
+};
+
+// The input's layout: NCHW as given (channel steps of H*W), or a channels-last copy
+// (pixel steps of depth, channel steps of 1) where planes are so small that a tile's pixels
+// span several images, whose channel planes each cost a cache line per step: on ResNet-50's
+// 4x4 planes the copy measured 22 % faster, on 8x8 ones 9 % slower (dev/conv, 1 thread).
+struct Layout {
+  bool channels_last;
+  int64_t pixel_step, channel_step;
+  explicit Layout(const Problem& pb)
+      : channels_last(pb.in_h * pb.in_w <= 16),
+        pixel_step(channels_last ? pb.depth : 1),
+        channel_step(channels_last ? 1 : pb.in_h * pb.in_w) {}
+};
+
+// Result pixels sharing their live taps: each pixel's first live input (in the input's
+// layout) and its row of the channels-last result, and per live tap its input offset from
+// the pixel's first and its packed weights' offset in a panel.
+struct Group {
+  std::vector<int64_t> pixel_in, pixel_out, tap_in, tap_w;
+};
+
+std::vector<Group> make_groups(const Problem& pb, const Layout& layout, int64_t nr) {
+  std::vector<Group> groups;
+  for (size_t rc = 0; rc < pb.rows.taps.size(); ++rc)
+    for (size_t cc = 0; cc < pb.cols.taps.size(); ++cc) {
+      Group g;
+      for (const auto& [r, dr] : pb.rows.taps[rc])
+        for (const auto& [s, ds] : pb.cols.taps[cc]) {
+          g.tap_in.push_back((dr * pb.in_w + ds) * layout.pixel_step);
+          g.tap_w.push_back((r * pb.s + s) * pb.depth * nr);
+        }
+      for (int64_t n = 0; n < pb.n; ++n)
+        for (int64_t h : pb.rows.positions[rc])
+          for (int64_t w : pb.cols.positions[cc]) {
+            g.pixel_in.push_back(n * pb.depth * pb.in_h * pb.in_w + (pb.rows.first[h] * pb.in_w + pb.cols.first[w]) * layout.pixel_step);
+            g.pixel_out.push_back(((n * pb.out_h + h) * pb.out_w + w) * pb.outs);
+          }
+      groups.push_back(std::move(g));
+    }
+  return groups;
+}
+
+Status run(const Problem& pb, const float* in, const float* w, float* out) {
+  // The result's channels are the tiles' columns (16 of them: AVX2's tiles).
+  const SgemmMicroKernel& kern = sgemm_least_padding([&](const SgemmMicroKernel& k) { return ceil_div(pb.outs, k.nr) * k.nr; });
+  const int64_t mr = kern.mr, nr = kern.nr, taps = pb.r * pb.s;
+  const int64_t in_plane = pb.in_h * pb.in_w, out_plane = pb.out_h * pb.out_w;
+  const int64_t panels = ceil_div(pb.outs, nr), panel = taps * pb.depth * nr;  // packed W: [panels][taps][depth][nr]
+  const Layout layout(pb);
+  std::unique_ptr<float[]> in_store, out_store, w_store;
+  float *in_t = nullptr, *out_t = nullptr, *wp = nullptr;
+  LB_RETURN_IF_FAILED(aligned_scratch(pb.n * out_plane * pb.outs, &out_store, &out_t));
+  LB_RETURN_IF_FAILED(aligned_scratch(panels * panel, &w_store, &wp));
+  if (layout.channels_last) {
+    LB_RETURN_IF_FAILED(aligned_scratch(pb.n * pb.depth * in_plane, &in_store, &in_t));
+    // Per image a transpose in 8 x 8 register blocks (sgemm_interleave, one panel as wide as the rows).
+    parallel_for(pb.n, 1, [&](int64_t n0, int64_t n1) {
+      for (int64_t i = n0; i < n1; ++i)
+        sgemm_interleave(in + i * pb.depth * in_plane, in_plane, pb.depth, in_plane, static_cast<int>(pb.depth),
+                         in_t + i * pb.depth * in_plane);
+    });
+    in = in_t;
+  }
+  for (int64_t pn = 0; pn < panels; ++pn)
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t d = 0; d < pb.depth; ++d) {
+        float* dst = wp + pn * panel + (t * pb.depth + d) * nr;
+        for (int64_t j = 0; j < nr; ++j) {
+          const int64_t o = pn * nr + j;
+          dst[j] = o < pb.outs ? w[d * pb.depth_step + o * pb.out_step + t] : 0.0f;
+        }
+      }
+  const std::vector<Group> groups = make_groups(pb, layout, nr);
+  struct Tile {
+    const Group* group;
+    int64_t first;
+  };
+  std::vector<Tile> tiles;
+  for (const Group& g : groups)
+    for (int64_t i = 0; i < static_cast<int64_t>(g.pixel_in.size()); i += mr) tiles.push_back({&g, i});
+  parallel_tasks(static_cast<int64_t>(tiles.size()), [&](int64_t ti) {
+    const Group& g = *tiles[ti].group;
+    const int64_t first = tiles[ti].first, count = std::min<int64_t>(mr, static_cast<int64_t>(g.pixel_in.size()) - first);
+    const int64_t* rows_out = g.pixel_out.data() + first;
+    if (g.tap_in.empty()) {  // no tap reaches these pixels
+      for (int64_t i = 0; i < count; ++i) std::fill(out_t + rows_out[i], out_t + rows_out[i] + pb.outs, 0.0f);
+      return;
+    }
+    const float* rows[16];
+    for (int64_t i = 0; i < mr; ++i) rows[i] = in + g.pixel_in[first + std::min(i, count - 1)];
+    alignas(64) float tile[16 * 32];
+    for (int64_t pn = 0; pn < panels; ++pn) {
+      kern.tile_indirect(static_cast<int64_t>(g.tap_in.size()), pb.depth, layout.channel_step, rows, g.tap_in.data(),
+                         wp + pn * panel, g.tap_w.data(), tile);
+      const int64_t o0 = pn * nr, cols = std::min(nr, pb.outs - o0);
+      for (int64_t i = 0; i < count; ++i) copy_values(tile + i * nr, cols, out_t + rows_out[i] + o0);
+    }
+  });
+  parallel_for(pb.n, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t i = n0; i < n1; ++i)
+      sgemm_interleave(out_t + i * out_plane * pb.outs, pb.outs, out_plane, pb.outs, static_cast<int>(out_plane),
+                       out + i * pb.outs * out_plane);
+  });
+  return Status::Ok();
+}
+
+bool fits(const Conv2dShape& s) {
+  return s.groups == 1 && s.n > 0 && s.n * s.c * s.h * s.w <= kMaxScratch && s.n * s.k * s.p * s.q <= kMaxScratch;
+}
+
+}  // namespace
+
+// Strided kernels above 1x1 over at least 16 channels in (dev/conv, 1 thread: ResNet-50's
+// 3x3/2 layers on 8x8 and 4x4 planes 6.8 -> 5.0-5.5 and 6.8 -> 4.4-4.9 ms, ResNet-20's 32->64
+// 3.7-4.0 -> 2.8-3.3 ms and 16->32 4.2-5.2 -> 4.0-4.7 ms). The 7x7/2 stem's 3 channels make a
+// depth of 3 per tap, and its implicit GEMM measured faster; stride 1 has Winograd and
+// shifted windows, which measured faster.
+bool conv2d_indirect_forward_applies(const Conv2dShape& s) {
+  return fits(s) && (s.stride_h > 1 || s.stride_w > 1) && s.r * s.s > 1 && s.c >= 16;
+}
+
+Status conv2d_indirect_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
+  const Problem pb{s.n, s.c, s.h, s.w, s.k, s.p, s.q, s.r, s.s,
+                   forward_axis(s.h, s.p, s.r, s.stride_h, s.pad_h, s.dil_h),
+                   forward_axis(s.w, s.q, s.s, s.stride_w, s.pad_w, s.dil_w), s.r * s.s, s.c * s.r * s.s};
+  LB_RETURN_IF_FAILED(run(pb, x, w, y));
+  if (bias) conv2d_add_bias(bias, s.n, s.k, s.p * s.q, y);
+  return Status::Ok();
+}
+
+// As the forward, with 32 channels in or more: ResNet-50's 3x3/2 layers on 8x8 and 4x4
+// planes 7.9-8.1 -> 5.8-6.1 and 7.9-8.1 -> 4.8-5.0 ms, ResNet-20's 32->64 4.2-4.3 -> 3.2-3.7
+// ms (dev/conv, 1 thread), but its 16->32 5.2 -> 6.0 ms: 16 result channels on 32x32 planes,
+// where turning the channels-last result into NCHW costs more than col2im's fold.
+bool conv2d_indirect_backward_data_applies(const Conv2dShape& s) { return conv2d_indirect_forward_applies(s) && s.c >= 32; }
+
+Status conv2d_indirect_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
+  const Problem pb{s.n, s.k, s.p, s.q, s.c, s.h, s.w, s.r, s.s,
+                   backward_axis(s.h, s.p, s.r, s.stride_h, s.pad_h, s.dil_h),
+                   backward_axis(s.w, s.q, s.s, s.stride_w, s.pad_w, s.dil_w), s.c * s.r * s.s, s.r * s.s};
+  return run(pb, dy, w, dx);
+}
+
+}  // namespace lb
