@@ -18,8 +18,8 @@
 // 3x3 stride-1 convolutions where conv2d_winograd_tile says so go to Winograd
 // (conv2d_winograd_cpu.cc), forward and so backward data (the adjoint's forward); windows
 // that cover the whole plane to conv2d_dense_cpu.cc; strided kernels above 1x1 over 16
-// channels or more to the indirect GEMM (conv2d_indirect_cpu.cc: forward, and backward data
-// from 32 channels in); and the float32 forwards left over (the 7x7 stem), and backward
+// channels or more to the indirect GEMM (conv2d_indirect_cpu.cc: forward, backward data
+// from 32 channels in, backward weight on planes up to 16x16); and the float32 forwards left over (the 7x7 stem), and backward
 // weights of kernels above 1x1, skip unfolding too: one GEMM over the batch gathers col's
 // panels from a zero-bordered copy of x (ImplicitCol). Float64 keeps im2col throughout, the reference the float32
 // paths are tested against.
@@ -678,11 +678,13 @@ Status backward_data_by_adjoint(const Conv2dShape& s, const float* dy, const flo
 using Float32WeightPath = Status (*)(const Conv2dShape&, const float*, const float*, float*);
 
 // Float32 dw's own path for s, or null for unfolding (float64's): windows covering the
-// plane, Winograd, shifted windows, the pointwise GEMM over the batch, the implicit GEMM.
+// plane, Winograd, the indirect GEMM, shifted windows, the pointwise GEMM over the batch,
+// the implicit GEMM.
 Float32WeightPath float32_weight_path(DType type, const Conv2dShape& s) {
   if (type != DType::F32) return nullptr;
   if (conv2d_dense_backward_weight_applies(s)) return conv2d_dense_backward_weight;
   if (conv2d_winograd_backward_weight_applies(s)) return conv2d_winograd_backward_weight;
+  if (conv2d_indirect_backward_weight_applies(s)) return conv2d_indirect_backward_weight;
   if (shifted(type, s, true)) return conv2d_shifted_backward_weight;
   if (pointwise(s)) return s.p * s.q <= kMaxBatchedPlane || by_dots(s) ? pointwise_backward_weight : nullptr;
   return implicit_backward_weight_applies(type, s) ? implicit_backward_weight : nullptr;

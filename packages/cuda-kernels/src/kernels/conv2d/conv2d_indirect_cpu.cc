@@ -101,27 +101,30 @@ struct Problem {
   int64_t depth_step, out_step;  // w's offsets between consecutive depths and outs (same tap)
 };
 
-// The input's layout: NCHW as given (channel steps of H*W), or a channels-last copy
-// (pixel steps of depth, channel steps of 1) where planes are so small that a tile's pixels
-// span several images, whose channel planes each cost a cache line per step: on ResNet-50's
-// 4x4 planes the copy measured 22 % faster, on 8x8 ones 9 % slower (dev/conv, 1 thread).
+// The input's layout: NCHW as given (channel steps of H*W), or a channels-last copy (pixel
+// steps of the depth, or more with rows padded, channel steps of 1).
 struct Layout {
   bool channels_last;
-  int64_t pixel_step, channel_step;
-  explicit Layout(const Problem& pb)
-      : channels_last(pb.in_h * pb.in_w <= 16),
-        pixel_step(channels_last ? pb.depth : 1),
-        channel_step(channels_last ? 1 : pb.in_h * pb.in_w) {}
+  int64_t pixel_step, channel_step, image_step;
 };
+
+// For the forward and backward data: channels-last where planes are so small that a tile's
+// pixels span several images, whose channel planes each cost a cache line per step: on
+// ResNet-50's 4x4 planes the copy measured 22 % faster, on 8x8 ones 9 % slower (dev/conv, 1 thread).
+Layout layout_of(const Problem& pb) {
+  const int64_t plane = pb.in_h * pb.in_w;
+  const bool last = plane <= 16;
+  return {last, last ? pb.depth : 1, last ? 1 : plane, pb.depth * plane};
+}
 
 // Result pixels sharing their live taps: each pixel's first live input (in the input's
 // layout) and its row of the channels-last result, and per live tap its input offset from
-// the pixel's first and its packed weights' offset in a panel.
+// the pixel's first and its index r*S + s.
 struct Group {
-  std::vector<int64_t> pixel_in, pixel_out, tap_in, tap_w;
+  std::vector<int64_t> pixel_in, pixel_out, tap_in, tap;
 };
 
-std::vector<Group> make_groups(const Problem& pb, const Layout& layout, int64_t nr) {
+std::vector<Group> make_groups(const Problem& pb, const Layout& layout) {
   std::vector<Group> groups;
   for (size_t rc = 0; rc < pb.rows.taps.size(); ++rc)
     for (size_t cc = 0; cc < pb.cols.taps.size(); ++cc) {
@@ -129,12 +132,12 @@ std::vector<Group> make_groups(const Problem& pb, const Layout& layout, int64_t 
       for (const auto& [r, dr] : pb.rows.taps[rc])
         for (const auto& [s, ds] : pb.cols.taps[cc]) {
           g.tap_in.push_back((dr * pb.in_w + ds) * layout.pixel_step);
-          g.tap_w.push_back((r * pb.s + s) * pb.depth * nr);
+          g.tap.push_back(r * pb.s + s);
         }
       for (int64_t n = 0; n < pb.n; ++n)
         for (int64_t h : pb.rows.positions[rc])
           for (int64_t w : pb.cols.positions[cc]) {
-            g.pixel_in.push_back(n * pb.depth * pb.in_h * pb.in_w + (pb.rows.first[h] * pb.in_w + pb.cols.first[w]) * layout.pixel_step);
+            g.pixel_in.push_back(n * layout.image_step + (pb.rows.first[h] * pb.in_w + pb.cols.first[w]) * layout.pixel_step);
             g.pixel_out.push_back(((n * pb.out_h + h) * pb.out_w + w) * pb.outs);
           }
       groups.push_back(std::move(g));
@@ -148,7 +151,7 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
   const int64_t mr = kern.mr, nr = kern.nr, taps = pb.r * pb.s;
   const int64_t in_plane = pb.in_h * pb.in_w, out_plane = pb.out_h * pb.out_w;
   const int64_t panels = ceil_div(pb.outs, nr), panel = taps * pb.depth * nr;  // packed W: [panels][taps][depth][nr]
-  const Layout layout(pb);
+  const Layout layout = layout_of(pb);
   std::unique_ptr<float[]> in_store, out_store, w_store;
   float *in_t = nullptr, *out_t = nullptr, *wp = nullptr;
   LB_RETURN_IF_FAILED(aligned_scratch(pb.n * out_plane * pb.outs, &out_store, &out_t));
@@ -172,14 +175,16 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
           dst[j] = o < pb.outs ? w[d * pb.depth_step + o * pb.out_step + t] : 0.0f;
         }
       }
-  const std::vector<Group> groups = make_groups(pb, layout, nr);
+  std::vector<Group> groups = make_groups(pb, layout);
   struct Tile {
     const Group* group;
     int64_t first;
   };
   std::vector<Tile> tiles;
-  for (const Group& g : groups)
+  for (Group& g : groups) {
+    for (int64_t& t : g.tap) t *= pb.depth * nr;  // the tap's offset in a panel of wp
     for (int64_t i = 0; i < static_cast<int64_t>(g.pixel_in.size()); i += mr) tiles.push_back({&g, i});
+  }
   parallel_tasks(static_cast<int64_t>(tiles.size()), [&](int64_t ti) {
     const Group& g = *tiles[ti].group;
     const int64_t first = tiles[ti].first, count = std::min<int64_t>(mr, static_cast<int64_t>(g.pixel_in.size()) - first);
@@ -193,7 +198,7 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
     alignas(64) float tile[16 * 32];
     for (int64_t pn = 0; pn < panels; ++pn) {
       kern.tile_indirect(static_cast<int64_t>(g.tap_in.size()), pb.depth, layout.channel_step, rows, g.tap_in.data(),
-                         wp + pn * panel, g.tap_w.data(), tile);
+                         wp + pn * panel, g.tap.data(), tile);
       const int64_t o0 = pn * nr, cols = std::min(nr, pb.outs - o0);
       for (int64_t i = 0; i < count; ++i) copy_values(tile + i * nr, cols, out_t + rows_out[i] + o0);
     }
@@ -205,6 +210,12 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
   });
   return Status::Ok();
 }
+
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// Pixels per block of backward weight's depth: a block's channels-last input rows and dY
+// panels stay in L2 while every live tap and panel runs over them.
+constexpr int64_t kWeightBlock = 256;
 
 bool fits(const Conv2dShape& s) {
   return s.groups == 1 && s.n > 0 && s.n * s.c * s.h * s.w <= kMaxScratch && s.n * s.k * s.p * s.q <= kMaxScratch;
@@ -241,6 +252,94 @@ Status conv2d_indirect_backward_data(const Conv2dShape& s, const float* dy, cons
                    backward_axis(s.h, s.p, s.r, s.stride_h, s.pad_h, s.dil_h),
                    backward_axis(s.w, s.q, s.s, s.stride_w, s.pad_w, s.dil_w), s.c * s.r * s.s, s.r * s.s};
   return run(pb, dy, w, dx);
+}
+
+// dW_t [K, C] = sum over the pixels where tap t is live of dY [pixel, K]^T X_t [pixel, C]:
+// the micro-kernel's direct tile (op(B) read in place) takes X_t's rows from a channels-last
+// copy of x, rows padded to the tile's width, and dY's from panels packed once per block of
+// pixels for all taps. As the forward, on planes up to 16x16: ResNet-50's 3x3/2 layers on
+// 8x8 and 4x4 planes 7.8-8.5 -> 5.8-6.3 and 6.8-6.9 -> 4.9 ms, ResNet-20's 32->64 on 16x16
+// 4.5 -> 4.0 ms (dev/conv, 1 thread), but its 16->32 on 32x32 4.8 -> 7.1-7.3 ms, where the
+// channels-last copy of a large input costs more than the shifted windows' waste.
+bool conv2d_indirect_backward_weight_applies(const Conv2dShape& s) {
+  return conv2d_indirect_forward_applies(s) && s.h * s.w <= 256;
+}
+
+Status conv2d_indirect_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
+  // X_t's rows (channels) are the tiles' columns: AVX2's 16 wide where that pads less.
+  const SgemmMicroKernel& kern = sgemm_least_padding([&](const SgemmMicroKernel& k) { return round_up(s.c, k.nr); });
+  const int64_t mr = kern.mr, nr = kern.nr, rs = s.r * s.s, hw = s.h * s.w, pq = s.p * s.q;
+  const int64_t cp = round_up(s.c, nr), kp = round_up(s.k, mr), acc_size = rs * kp * cp;
+  const Problem pb{s.n, s.c, s.h, s.w, s.k, s.p, s.q, s.r, s.s,
+                   forward_axis(s.h, s.p, s.r, s.stride_h, s.pad_h, s.dil_h),
+                   forward_axis(s.w, s.q, s.s, s.stride_w, s.pad_w, s.dil_w), 0, 0};
+  const std::vector<Group> groups = make_groups(pb, Layout{true, cp, 1, hw * cp});
+  // Blocks of up to kWeightBlock pixels of one group, dealt to the workers in runs of about
+  // equal work (pixels times live taps), each worker summing into its own accumulator
+  // [taps][Kp][Cp]; the accumulators are added in worker order, so the result does not
+  // depend on scheduling.
+  struct Block {
+    const Group* group;
+    int64_t first, count;
+  };
+  std::vector<Block> blocks;
+  std::vector<int64_t> work_before{0};
+  for (const Group& g : groups)
+    for (int64_t i = 0; i < static_cast<int64_t>(g.pixel_in.size()); i += kWeightBlock) {
+      blocks.push_back({&g, i, std::min<int64_t>(kWeightBlock, static_cast<int64_t>(g.pixel_in.size()) - i)});
+      work_before.push_back(work_before.back() + blocks.back().count * static_cast<int64_t>(g.tap.size()));
+    }
+  const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), static_cast<int64_t>(blocks.size())));
+  const int64_t per_worker = round_up(acc_size + kp * kWeightBlock, 16);
+  std::unique_ptr<float[]> xt_store, scratch_store;
+  float *xt = nullptr, *scratch = nullptr;
+  LB_RETURN_IF_FAILED(aligned_scratch(s.n * hw * cp, &xt_store, &xt));
+  LB_RETURN_IF_FAILED(aligned_scratch(workers * per_worker, &scratch_store, &scratch));
+  parallel_for(s.n, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t i = n0; i < n1; ++i) {
+      sgemm_interleave(x + i * s.c * hw, hw, s.c, hw, static_cast<int>(cp), xt + i * hw * cp);
+    }
+  });
+  parallel_tasks(workers, [&](int64_t wk) {
+    float* acc = scratch + wk * per_worker;
+    float* packed = acc + acc_size;  // [Kp / mr][block pixels][mr]
+    std::fill(acc, acc + acc_size, 0.0f);
+    const int64_t total = work_before.back();
+    const auto b0 = std::lower_bound(work_before.begin(), work_before.end(), wk * total / workers) - work_before.begin();
+    const auto b1 = std::lower_bound(work_before.begin(), work_before.end(), (wk + 1) * total / workers) - work_before.begin();
+    for (auto bi = b0; bi < b1; ++bi) {
+      const Block& blk = blocks[bi];
+      const Group& g = *blk.group;
+      // dY's panels straight from NCHW: a pixel's channels are P*Q apart, and the block's
+      // consecutive pixels read the same lines.
+      for (int64_t px = 0; px < blk.count; ++px) {
+        const int64_t pixel = g.pixel_out[blk.first + px] / s.k;  // n*P*Q + p*Q + q
+        const float* src = dy + pixel / pq * s.k * pq + pixel % pq;
+        for (int64_t k0 = 0; k0 < kp; k0 += mr) {
+          float* d = packed + k0 * blk.count + px * mr;
+          for (int64_t i = 0; i < mr; ++i) d[i] = k0 + i < s.k ? src[(k0 + i) * pq] : 0.0f;
+        }
+      }
+      for (size_t j = 0; j < g.tap.size(); ++j) {
+        const float* b = xt + g.tap_in[j];
+        float* acc_t = acc + g.tap[j] * kp * cp;
+        for (int64_t c0 = 0; c0 < cp; c0 += nr)
+          for (int64_t k0 = 0; k0 < kp; k0 += mr)
+            kern.tile_direct(blk.count, packed + k0 * blk.count, b + c0, g.pixel_in.data() + blk.first, acc_t + k0 * cp + c0, cp,
+                             static_cast<int>(std::min(mr, s.k - k0)), 1.0f, 1.0f);
+      }
+    }
+  });
+  parallel_for(s.k, 1, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k)
+      for (int64_t c = 0; c < s.c; ++c)
+        for (int64_t t = 0; t < rs; ++t) {
+          float sum = 0.0f;
+          for (int64_t wk = 0; wk < workers; ++wk) sum += scratch[wk * per_worker + (t * kp + k) * cp + c];
+          dw[(k * s.c + c) * rs + t] = sum;
+        }
+  });
+  return Status::Ok();
 }
 
 }  // namespace lb
