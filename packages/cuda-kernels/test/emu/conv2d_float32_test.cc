@@ -13,7 +13,8 @@
 //   with the kernel read as a dense matrix): 3x3 on 2x2 and 1x1 planes at strides 1 and 2,
 //   5x5 on 3x3, a 3x5 kernel on a 2x3 plane, two groups, and matrices that cross the GEMM's
 //   blocks (400 x 400), on 1 and 3 threads; each case checked to take that path.
-// - indirect: strided kernels above 1x1 on the indirect GEMM (kIndirectCases), on 1 and 3
+// - indirect: strided kernels above 1x1 on the indirect GEMM (kIndirectCases), and backward
+//   weights over few channels in with the taps as the tiles' rows (kStemCases), on 1 and 3
 //   threads, each checked to take that path.
 // Error allowed: max |got - want| / max |want| below 2e-5. Run: lb_emu_tests conv2d_float32.
 #include <algorithm>
@@ -68,6 +69,14 @@ const Case kIndirectCases[] = {
     {3, 33, 9, 11, 17, 3, 3, 2, 2, 1}, {2, 32, 4, 4, 40, 3, 3, 2, 2, 1},     {1, 40, 3, 5, 24, 3, 3, 2, 2, 0},
     {3, 32, 10, 9, 16, 3, 5, 3, 2, 2}, {2, 32, 7, 7, 20, 2, 2, 3, 3, 1},     {1, 36, 2, 2, 16, 3, 3, 2, 2, 3},
     {2, 32, 9, 9, 16, 3, 3, 2, 2, 2, 1, 2}, {2, 16, 13, 13, 32, 3, 3, 2, 2, 1}, {1, 32, 17, 16, 16, 3, 3, 2, 2, 1},
+};
+
+// Backward weight over fewer than 16 channels in (conv2d_indirect_stem_backward_weight_applies):
+// the 7x7/2 stem on odd planes, 3x3 stride 1 with 16 out (AVX2's tiles on AVX-512 machines),
+// 40 out (no multiple of a tile), a 5x3 kernel at stride 2 by 1, dilation 2.
+const Case kStemCases[] = {
+    {3, 3, 15, 13, 10, 7, 7, 2, 2, 3}, {2, 3, 11, 9, 16, 3, 3, 1, 1, 1}, {1, 5, 12, 10, 40, 3, 3, 2, 2, 1},
+    {3, 7, 9, 8, 24, 5, 3, 2, 1, 2},   {2, 4, 10, 10, 33, 3, 3, 1, 1, 2, 1, 2},
 };
 
 Conv2dShape shape_of(const Case& c) {
@@ -149,6 +158,21 @@ LBT_TEST(conv2d_float32, indirect_matches_float64) {
                 name_of(c, with_bias) + ": backward data takes the indirect GEMM from 32 channels in");
       LBT_CHECK(lb::conv2d_indirect_backward_weight_applies(s) == (c.h * c.w <= 256),
                 name_of(c, with_bias) + ": backward weight takes the indirect GEMM on planes up to 16x16");
+      check_against_float64(c, with_bias);
+    }
+  }
+  lb::set_num_threads(saved);
+}
+
+LBT_TEST(conv2d_float32, stem_backward_weight_matches_float64) {
+  const int saved = lb::num_threads();
+  for (const int threads : {1, 3}) {
+    lb::set_num_threads(threads);
+    bool with_bias = false;
+    for (const Case& c : kStemCases) {
+      with_bias = !with_bias;
+      LBT_CHECK(lb::conv2d_indirect_stem_backward_weight_applies(shape_of(c)),
+                name_of(c, with_bias) + ": backward weight takes the gathered taps");
       check_against_float64(c, with_bias);
     }
   }

@@ -3,7 +3,8 @@
 // same values: random row pointers into one pool (rows repeated, as a tile's last pixels
 // repeat), per-tap offsets, depth steps of 1 and 7 (channels-last and NCHW inputs), 0 to 5
 // taps with depths 1 to 19, B packed at per-tap offsets with NaN between the taps' panels
-// (which must not be read). Error allowed: 1e-5 of sum |a| |b|.
+// (which must not be read); and tile_gather, both operands at per-step offsets. Error
+// allowed: 1e-5 of sum |a| |b|.
 // Run: lb_emu_tests gemm_indirect.
 #include <cmath>
 #include <limits>
@@ -58,11 +59,44 @@ void check_kernel(const lb::SgemmMicroKernel& kern) {
     }
 }
 
+// tile_gather: A[i, p] at rows[i][a_off[p]], B's step p the nr floats at b + b_off[p] (any
+// alignment), 0 to 300 steps.
+void check_gather(const lb::SgemmMicroKernel& kern) {
+  std::mt19937 rng(9);
+  const std::vector<float> pool = lbt::random_floats(4000, 23), b = lbt::random_floats(3000, 24);
+  for (const int64_t depth : {0, 1, 5, 37, 300}) {
+    const std::string what = std::string(kern.name) + " gather depth " + std::to_string(depth);
+    const int64_t mr = kern.mr, nr = kern.nr;
+    std::vector<const float*> rows(static_cast<size_t>(mr));
+    for (auto& r : rows) r = pool.data() + rng() % 1000;
+    std::vector<int64_t> a_off(static_cast<size_t>(depth)), b_off(static_cast<size_t>(depth));
+    for (auto& o : a_off) o = static_cast<int64_t>(rng() % 3000);
+    for (auto& o : b_off) o = static_cast<int64_t>(rng() % static_cast<uint32_t>(3000 - nr));
+    alignas(64) float tile[16 * 32];
+    for (float& v : tile) v = std::numeric_limits<float>::quiet_NaN();
+    kern.tile_gather(depth, rows.data(), a_off.data(), b.data(), b_off.data(), tile);
+    double worst = 0;
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < nr; ++j) {
+        double want = 0, scale = 1e-30;
+        for (int64_t p = 0; p < depth; ++p) {
+          const double term = static_cast<double>(rows[i][a_off[p]]) * b[b_off[p] + j];
+          want += term;
+          scale += std::fabs(term);
+        }
+        const double err = std::fabs(tile[i * nr + j] - want) / (1e-5 * scale);
+        worst = std::isnan(err) ? INFINITY : std::max(worst, err);
+      }
+    LBT_CHECK(worst <= 1.0, what + ": error " + std::to_string(worst) + " of the allowed");
+  }
+}
+
 LBT_TEST(gemm_indirect, every_kernel_matches_float64) {
   int checked = 0;
   for (const lb::SgemmMicroKernel* kern : {lb::sgemm_avx512_kernel(), lb::sgemm_avx2_kernel(), &lb::sgemm_portable_kernel()})
     if (kern) {
       check_kernel(*kern);
+      check_gather(*kern);
       ++checked;
     }
   LBT_CHECK(checked >= 1, "at least the portable kernel runs");

@@ -120,16 +120,19 @@ Status conv2d_dense_backward_weight(const Conv2dShape& s, const float* x, const 
 // each result pixel's input channels in place through a pointer per tap, result pixels
 // grouped by their live taps so that no padding is multiplied (and backward data of strided
 // convolutions sums each phase of dx from its own taps, with no col2im); backward weight
-// reads a channels-last copy of x in place. *_applies: the shapes where it measured faster
+// reads a channels-last copy of x in place, or over fewer than 16 channels in (the stems) x
+// itself with the taps as the tiles' rows. *_applies: the shapes where it measured faster
 // than the other paths (strided kernels above 1x1 over at least 16 channels, one group;
-// backward data from 32 channels in, backward weight on planes up to 16x16), up to a
-// scratch bound.
+// backward data from 32 channels in, backward weight on planes up to 16x16; the stems'
+// backward weight), up to a scratch bound.
 bool conv2d_indirect_forward_applies(const Conv2dShape& s);
 Status conv2d_indirect_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y);
 bool conv2d_indirect_backward_data_applies(const Conv2dShape& s);
 Status conv2d_indirect_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx);
 bool conv2d_indirect_backward_weight_applies(const Conv2dShape& s);
 Status conv2d_indirect_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw);
+bool conv2d_indirect_stem_backward_weight_applies(const Conv2dShape& s);
+Status conv2d_indirect_stem_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw);
 
 // y [n, k, pq] += bias per channel, over the pool (inline inside a pool task).
 template <typename T>

@@ -19,7 +19,8 @@
 // (conv2d_winograd_cpu.cc), forward and so backward data (the adjoint's forward); windows
 // that cover the whole plane to conv2d_dense_cpu.cc; strided kernels above 1x1 over 16
 // channels or more to the indirect GEMM (conv2d_indirect_cpu.cc: forward, backward data
-// from 32 channels in, backward weight on planes up to 16x16); and the float32 forwards left over (the 7x7 stem), and backward
+// from 32 channels in, backward weight on planes up to 16x16, and the backward weight of
+// kernels above 1x1 over fewer than 16 channels); and the float32 forwards left over (the 7x7 stem), and backward
 // weights of kernels above 1x1, skip unfolding too: one GEMM over the batch gathers col's
 // panels from a zero-bordered copy of x (ImplicitCol). Float64 keeps im2col throughout, the reference the float32
 // paths are tested against.
@@ -685,6 +686,7 @@ Float32WeightPath float32_weight_path(DType type, const Conv2dShape& s) {
   if (conv2d_dense_backward_weight_applies(s)) return conv2d_dense_backward_weight;
   if (conv2d_winograd_backward_weight_applies(s)) return conv2d_winograd_backward_weight;
   if (conv2d_indirect_backward_weight_applies(s)) return conv2d_indirect_backward_weight;
+  if (conv2d_indirect_stem_backward_weight_applies(s)) return conv2d_indirect_stem_backward_weight;
   if (shifted(type, s, true)) return conv2d_shifted_backward_weight;
   if (pointwise(s)) return s.p * s.q <= kMaxBatchedPlane || by_dots(s) ? pointwise_backward_weight : nullptr;
   return implicit_backward_weight_applies(type, s) ? implicit_backward_weight : nullptr;

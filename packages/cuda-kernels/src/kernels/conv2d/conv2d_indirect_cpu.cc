@@ -118,11 +118,24 @@ Layout layout_of(const Problem& pb) {
   return {last, last ? pb.depth : 1, last ? 1 : plane, pb.depth * plane};
 }
 
-// Result pixels sharing their live taps: each pixel's first live input (in the input's
-// layout) and its row of the channels-last result, and per live tap its input offset from
-// the pixel's first and its index r*S + s.
+// Result pixels sharing their live taps, image by image (the same pixels in every image):
+// image 0's pixels' first live inputs (in the input's layout) and rows of the channels-last
+// result, the steps of both between images, and per live tap its input offset from the
+// pixel's first and its index r*S + s.
 struct Group {
-  std::vector<int64_t> pixel_in, pixel_out, tap_in, tap;
+  std::vector<int64_t> in0, out0, tap_in, tap;
+  int64_t image_in = 0, image_out = 0;
+
+  int64_t per_image() const { return static_cast<int64_t>(in0.size()); }
+  // The offsets of pixels [first, first + count) (counted over all images) into in and out.
+  void offsets(int64_t first, int64_t count, int64_t* in, int64_t* out) const {
+    const int64_t per = per_image();
+    for (int64_t i = 0, n = first / per, j = first % per; i < count; ++i) {
+      in[i] = n * image_in + in0[j];
+      out[i] = n * image_out + out0[j];
+      if (++j == per) j = 0, ++n;
+    }
+  }
 };
 
 std::vector<Group> make_groups(const Problem& pb, const Layout& layout) {
@@ -135,12 +148,13 @@ std::vector<Group> make_groups(const Problem& pb, const Layout& layout) {
           g.tap_in.push_back((dr * pb.in_w + ds) * layout.pixel_step);
           g.tap.push_back(r * pb.s + s);
         }
-      for (int64_t n = 0; n < pb.n; ++n)
-        for (int64_t h : pb.rows.positions[rc])
-          for (int64_t w : pb.cols.positions[cc]) {
-            g.pixel_in.push_back(n * layout.image_step + (pb.rows.first[h] * pb.in_w + pb.cols.first[w]) * layout.pixel_step);
-            g.pixel_out.push_back(((n * pb.out_h + h) * pb.out_w + w) * pb.outs);
-          }
+      for (int64_t h : pb.rows.positions[rc])
+        for (int64_t w : pb.cols.positions[cc]) {
+          g.in0.push_back((pb.rows.first[h] * pb.in_w + pb.cols.first[w]) * layout.pixel_step);
+          g.out0.push_back((h * pb.out_w + w) * pb.outs);
+        }
+      g.image_in = layout.image_step;
+      g.image_out = pb.out_h * pb.out_w * pb.outs;
       groups.push_back(std::move(g));
     }
   return groups;
@@ -199,18 +213,19 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
   std::vector<Tile> tiles;
   for (Group& g : groups) {
     for (int64_t& t : g.tap) t *= pb.depth * nr;  // the tap's offset in a panel of wp
-    for (int64_t i = 0; i < static_cast<int64_t>(g.pixel_in.size()); i += mr) tiles.push_back({&g, i});
+    for (int64_t i = 0; i < pb.n * g.per_image(); i += mr) tiles.push_back({&g, i});
   }
   parallel_tasks(static_cast<int64_t>(tiles.size()), [&](int64_t ti) {
     const Group& g = *tiles[ti].group;
-    const int64_t first = tiles[ti].first, count = std::min<int64_t>(mr, static_cast<int64_t>(g.pixel_in.size()) - first);
-    const int64_t* rows_out = g.pixel_out.data() + first;
+    const int64_t first = tiles[ti].first, count = std::min<int64_t>(mr, pb.n * g.per_image() - first);
+    int64_t rows_in[16], rows_out[16];
+    g.offsets(first, count, rows_in, rows_out);
     if (g.tap_in.empty()) {  // no tap reaches these pixels
       for (int64_t i = 0; i < count; ++i) std::fill(out_t + rows_out[i], out_t + rows_out[i] + pb.outs, 0.0f);
       return;
     }
     const float* rows[16];
-    for (int64_t i = 0; i < mr; ++i) rows[i] = in + g.pixel_in[first + std::min(i, count - 1)];
+    for (int64_t i = 0; i < mr; ++i) rows[i] = in + rows_in[std::min(i, count - 1)];
     alignas(64) float tile[16 * 32];
     for (int64_t pn = 0; pn < panels; ++pn) {
       kern.tile_indirect(static_cast<int64_t>(g.tap_in.size()), pb.depth, layout.channel_step, rows, g.tap_in.data(),
@@ -302,8 +317,8 @@ Status conv2d_indirect_backward_weight(const Conv2dShape& s, const float* x, con
   std::vector<Block> blocks;
   std::vector<int64_t> work_before{0};
   for (const Group& g : groups)
-    for (int64_t i = 0; i < static_cast<int64_t>(g.pixel_in.size()); i += kWeightBlock) {
-      blocks.push_back({&g, i, std::min<int64_t>(kWeightBlock, static_cast<int64_t>(g.pixel_in.size()) - i)});
+    for (int64_t i = 0; i < s.n * g.per_image(); i += kWeightBlock) {
+      blocks.push_back({&g, i, std::min<int64_t>(kWeightBlock, s.n * g.per_image() - i)});
       work_before.push_back(work_before.back() + blocks.back().count * static_cast<int64_t>(g.tap.size()));
     }
   const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), static_cast<int64_t>(blocks.size())));
@@ -324,13 +339,15 @@ Status conv2d_indirect_backward_weight(const Conv2dShape& s, const float* x, con
     const int64_t total = work_before.back();
     const auto b0 = std::lower_bound(work_before.begin(), work_before.end(), wk * total / workers) - work_before.begin();
     const auto b1 = std::lower_bound(work_before.begin(), work_before.end(), (wk + 1) * total / workers) - work_before.begin();
+    int64_t x_rows[kWeightBlock], dy_rows[kWeightBlock];
     for (auto bi = b0; bi < b1; ++bi) {
       const Block& blk = blocks[bi];
       const Group& g = *blk.group;
+      g.offsets(blk.first, blk.count, x_rows, dy_rows);
       // dY's panels straight from NCHW: a pixel's channels are P*Q apart, and the block's
       // consecutive pixels read the same lines.
       for (int64_t px = 0; px < blk.count; ++px) {
-        const int64_t pixel = g.pixel_out[blk.first + px] / s.k;  // n*P*Q + p*Q + q
+        const int64_t pixel = dy_rows[px] / s.k;  // n*P*Q + p*Q + q
         const float* src = dy + pixel / pq * s.k * pq + pixel % pq;
         for (int64_t k0 = 0; k0 < kp; k0 += mr) {
           float* d = packed + k0 * blk.count + px * mr;
@@ -342,7 +359,7 @@ Status conv2d_indirect_backward_weight(const Conv2dShape& s, const float* x, con
         float* acc_t = acc + g.tap[j] * kp * cp;
         for (int64_t c0 = 0; c0 < cp; c0 += nr)
           for (int64_t k0 = 0; k0 < kp; k0 += mr)
-            kern.tile_direct(blk.count, packed + k0 * blk.count, b + c0, g.pixel_in.data() + blk.first, acc_t + k0 * cp + c0, cp,
+            kern.tile_direct(blk.count, packed + k0 * blk.count, b + c0, x_rows, acc_t + k0 * cp + c0, cp,
                              static_cast<int>(std::min(mr, s.k - k0)), 1.0f, 1.0f);
       }
     }
@@ -353,6 +370,84 @@ Status conv2d_indirect_backward_weight(const Conv2dShape& s, const float* x, con
         for (int64_t t = 0; t < rs; ++t) {
           float sum = 0.0f;
           for (int64_t wk = 0; wk < workers; ++wk) sum += scratch[wk * per_worker + (t * kp + k) * cp + c];
+          dw[(k * s.c + c) * rs + t] = sum;
+        }
+  });
+  return Status::Ok();
+}
+
+// Few input channels (the stems): dW^T [C*taps, K] = sum over pixels of X [(c, tap), pixel]
+// dY [pixel, K], the taps as the tiles' rows. The gather tile reads X in place in NCHW
+// (row (c, tap) of a group at x + c*H*W + the tap's offset, pixel p at its first input)
+// and dY's rows from a channels-last copy of a chunk of images (kept in L2: transposing all
+// of dY first was a sixth of the stem's time, bound by memory), rows padded to the tile's
+// width. Pixels go in groups by their live taps, so no padding is multiplied; each worker
+// takes a run of chunks into its own accumulator, added in worker order at the end.
+// Kernels above 1x1 over fewer than 16 channels in (dev/conv, 1 thread): ResNet-50's 7x7/2
+// stem 9.9-10.1 -> 7.0 ms (shifted windows before), ResNet-20's 3->16 3x3 2.2-2.4 -> 1.6-1.8
+// ms (dot products before).
+bool conv2d_indirect_stem_backward_weight_applies(const Conv2dShape& s) {
+  return fits(s) && s.c < 16 && s.r * s.s > 1;
+}
+
+Status conv2d_indirect_stem_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
+  // dY's channels are the tiles' columns: AVX2's 16 wide where that pads less.
+  const SgemmMicroKernel& kern = sgemm_least_padding([&](const SgemmMicroKernel& k) { return round_up(s.k, k.nr); });
+  const int64_t mr = kern.mr, nr = kern.nr, rs = s.r * s.s, hw = s.h * s.w, pq = s.p * s.q;
+  const int64_t kp = round_up(s.k, nr), acc_size = rs * s.c * kp;
+  const Problem pb{s.n, s.c, s.h, s.w, kp, s.p, s.q, s.r, s.s,
+                   forward_axis(s.h, s.p, s.r, s.stride_h, s.pad_h, s.dil_h),
+                   forward_axis(s.w, s.q, s.s, s.stride_w, s.pad_w, s.dil_w), 0, 0};
+  const std::vector<Group> groups = make_groups(pb, Layout{false, 1, hw, s.c * hw});
+  // Chunks of images whose channels-last dY fits kChunkFloats (512 KiB).
+  constexpr int64_t kChunkFloats = int64_t(1) << 17;
+  const int64_t per_chunk = std::max<int64_t>(1, kChunkFloats / (pq * kp)), chunks = ceil_div(s.n, per_chunk);
+  const int64_t workers = std::max<int64_t>(1, std::min<int64_t>(num_threads(), chunks));
+  const int64_t per_worker = round_up(acc_size + per_chunk * pq * kp, 16);
+  std::unique_ptr<float[]> scratch_store;
+  float* scratch = nullptr;
+  LB_RETURN_IF_FAILED(aligned_scratch(workers * per_worker, &scratch_store, &scratch));
+  parallel_tasks(workers, [&](int64_t wk) {
+    float* acc = scratch + wk * per_worker;  // [taps][C][Kp]
+    float* dyt = acc + acc_size;             // the chunk's dY [images][P*Q][Kp]
+    std::fill(acc, acc + acc_size, 0.0f);
+    alignas(64) float tile[16 * 32];
+    std::vector<int64_t> x_cols(static_cast<size_t>(per_chunk * pq)), dy_rows(x_cols.size());
+    for (int64_t chunk = wk * chunks / workers; chunk < (wk + 1) * chunks / workers; ++chunk) {
+      const int64_t n0 = chunk * per_chunk, n1 = std::min(s.n, n0 + per_chunk);
+      for (int64_t i = n0; i < n1; ++i)
+        sgemm_interleave(dy + i * s.k * pq, pq, s.k, pq, static_cast<int>(kp), dyt + (i - n0) * pq * kp);
+      const float* b = dyt - n0 * pq * kp;  // dY rows count from image 0
+      for (const Group& g : groups) {
+        const int64_t depth = (n1 - n0) * g.per_image();
+        const int64_t live = static_cast<int64_t>(g.tap.size()), rows_total = s.c * live;  // rows (c, j): j a live tap
+        if (depth == 0) continue;
+        g.offsets(n0 * g.per_image(), depth, x_cols.data(), dy_rows.data());
+        for (int64_t r0 = 0; r0 < rows_total; r0 += mr) {
+          const int64_t count = std::min(mr, rows_total - r0);
+          const float* rows[16];
+          for (int64_t i = 0; i < mr; ++i) {
+            const int64_t row = r0 + std::min(i, count - 1);
+            rows[i] = x + row / live * hw + g.tap_in[row % live];
+          }
+          for (int64_t k0 = 0; k0 < kp; k0 += nr) {
+            kern.tile_gather(depth, rows, x_cols.data(), b + k0, dy_rows.data(), tile);
+            for (int64_t i = 0; i < count; ++i) {
+              const int64_t row = r0 + i;
+              float* a = acc + (g.tap[row % live] * s.c + row / live) * kp + k0;
+              for (int64_t j = 0; j < nr; ++j) a[j] += tile[i * nr + j];
+            }
+          }
+        }
+      }
+    }
+  });
+  parallel_for(s.k, 1, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k)
+      for (int64_t c = 0; c < s.c; ++c)
+        for (int64_t t = 0; t < rs; ++t) {
+          float sum = 0.0f;
+          for (int64_t wk = 0; wk < workers; ++wk) sum += scratch[wk * per_worker + (t * s.c + c) * kp + k];
           dw[(k * s.c + c) * rs + t] = sum;
         }
   });

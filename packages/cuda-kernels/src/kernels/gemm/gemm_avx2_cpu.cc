@@ -99,10 +99,40 @@ __attribute__((target("avx2,fma"))) void tile_indirect_avx2(int64_t taps, int64_
     for (int v = 0; v < kVecs; ++v) _mm256_store_ps(tile + i * 8 * kVecs + 8 * v, acc[i][v]);
 }
 
+__attribute__((target("avx2,fma"))) void tile_gather_avx2(int64_t depth, const float* const* rows, const int64_t* a_off,
+                                                          const float* b, const int64_t* b_off, float* tile) {
+  __m256 acc[kRows][kVecs];
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm256_setzero_ps();
+  const float* a[kRows];
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; ++i) a[i] = rows[i];
+  for (int64_t p = 0; p < depth; ++p) {
+    const int64_t ap = a_off[p];
+    const float* bp = b + b_off[p];
+    __m256 bv[kVecs];
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) bv[v] = _mm256_loadu_ps(bp + 8 * v);
+#pragma GCC unroll 16
+    for (int i = 0; i < kRows; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a[i] + ap);
+#pragma GCC unroll 4
+      for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) _mm256_store_ps(tile + i * 8 * kVecs + 8 * v, acc[i][v]);
+}
+
 }  // namespace
 
 const SgemmMicroKernel* sgemm_avx2_kernel() {
-  static const SgemmMicroKernel kernel{"avx2", kRows, 8 * kVecs, tile_avx2, tile_direct_avx2, tile_indirect_avx2};
+  static const SgemmMicroKernel kernel{"avx2", kRows, 8 * kVecs, tile_avx2, tile_direct_avx2, tile_indirect_avx2,
+                                       tile_gather_avx2};
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &kernel : nullptr;
 }
 

@@ -103,10 +103,40 @@ __attribute__((target("avx512f"))) void tile_indirect_avx512(int64_t taps, int64
     for (int v = 0; v < kVecs; ++v) _mm512_store_ps(tile + i * 16 * kVecs + 16 * v, acc[i][v]);
 }
 
+__attribute__((target("avx512f"))) void tile_gather_avx512(int64_t depth, const float* const* rows, const int64_t* a_off,
+                                                           const float* b, const int64_t* b_off, float* tile) {
+  __m512 acc[kRows][kVecs];
+#pragma GCC unroll 64
+  for (int i = 0; i < kRows; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm512_setzero_ps();
+  const float* a[kRows];
+#pragma GCC unroll 64
+  for (int i = 0; i < kRows; ++i) a[i] = rows[i];
+  for (int64_t p = 0; p < depth; ++p) {
+    const int64_t ap = a_off[p];
+    const float* bp = b + b_off[p];
+    __m512 bv[kVecs];
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) bv[v] = _mm512_loadu_ps(bp + 16 * v);
+#pragma GCC unroll 64
+    for (int i = 0; i < kRows; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i][ap]);
+#pragma GCC unroll 4
+      for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+  }
+#pragma GCC unroll 64
+  for (int i = 0; i < kRows; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) _mm512_store_ps(tile + i * 16 * kVecs + 16 * v, acc[i][v]);
+}
+
 }  // namespace
 
 const SgemmMicroKernel* sgemm_avx512_kernel() {
-  static const SgemmMicroKernel kernel{"avx512", kRows, 16 * kVecs, tile_avx512, tile_direct_avx512, tile_indirect_avx512};
+  static const SgemmMicroKernel kernel{"avx512", kRows, 16 * kVecs, tile_avx512, tile_direct_avx512, tile_indirect_avx512,
+                                       tile_gather_avx512};
   return __builtin_cpu_supports("avx512f") ? &kernel : nullptr;
 }
 

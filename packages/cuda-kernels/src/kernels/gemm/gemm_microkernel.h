@@ -28,12 +28,21 @@ using SgemmDirectTileFn = void (*)(int64_t kc, const float* a, const float* b, c
 using SgemmIndirectTileFn = void (*)(int64_t taps, int64_t depth, int64_t step, const float* const* rows, const int64_t* a_off,
                                      const float* b, const int64_t* b_off, float* tile);
 
+// An MR x NR tile of the sum over depth steps p < depth of A[:, p] B[p, :] into tile (MR rows
+// of NR floats, 64-byte aligned, overwritten), both operands read in place: A[i, p] is
+// rows[i][a_off[p]] (a convolution's input at tap i's pixel p), B's step p the NR floats at
+// b + b_off[p] (a channels-last dY's row). Used by backward weights over few input channels,
+// whose taps are the tile's rows (conv2d_indirect_cpu.cc).
+using SgemmGatherTileFn = void (*)(int64_t depth, const float* const* rows, const int64_t* a_off, const float* b,
+                                   const int64_t* b_off, float* tile);
+
 struct SgemmMicroKernel {
   const char* name;  // "avx512", "avx2" or "portable"
   int mr, nr;
   SgemmTileFn tile;
   SgemmDirectTileFn tile_direct;
   SgemmIndirectTileFn tile_indirect;
+  SgemmGatherTileFn tile_gather;
 };
 
 // Cache blocking of the driver: panels of kc steps, op(B) blocks of nc columns (kept in

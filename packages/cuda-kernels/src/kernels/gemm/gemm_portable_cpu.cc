@@ -72,11 +72,24 @@ void tile_indirect_portable(int64_t taps, int64_t depth, int64_t step, const flo
     for (int v = 0; v < kVecs; ++v) std::memcpy(tile + i * 4 * kVecs + 4 * v, &acc[i][v], sizeof(Vec4));
 }
 
+void tile_gather_portable(int64_t depth, const float* const* rows, const int64_t* a_off, const float* b,
+                          const int64_t* b_off, float* tile) {
+  Vec4 acc[kRows][kVecs] = {};
+  for (int64_t p = 0; p < depth; ++p) {
+    Vec4 bv[kVecs];
+    for (int v = 0; v < kVecs; ++v) bv[v] = load4(b + b_off[p] + 4 * v);
+    for (int i = 0; i < kRows; ++i)
+      for (int v = 0; v < kVecs; ++v) acc[i][v] += rows[i][a_off[p]] * bv[v];
+  }
+  for (int i = 0; i < kRows; ++i)
+    for (int v = 0; v < kVecs; ++v) std::memcpy(tile + i * 4 * kVecs + 4 * v, &acc[i][v], sizeof(Vec4));
+}
+
 }  // namespace
 
 const SgemmMicroKernel& sgemm_portable_kernel() {
   static const SgemmMicroKernel kernel{"portable", kRows, 4 * kVecs, tile_portable, tile_direct_portable,
-                                       tile_indirect_portable};
+                                       tile_indirect_portable, tile_gather_portable};
   return kernel;
 }
 
