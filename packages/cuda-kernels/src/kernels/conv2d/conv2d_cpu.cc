@@ -17,12 +17,13 @@
 // stride, on the pixels they read, gathered first (strided_pointwise). Float32
 // 3x3 stride-1 convolutions where conv2d_winograd_tile says so go to Winograd
 // (conv2d_winograd_cpu.cc), forward and so backward data (the adjoint's forward); windows
-// that cover the whole plane to conv2d_dense_cpu.cc; strided kernels above 1x1 over 16
-// channels or more to the indirect GEMM (conv2d_indirect_cpu.cc: forward, backward data
-// from 32 channels in, backward weight on planes up to 16x16, and the backward weight of
-// kernels above 1x1 over fewer than 16 channels); and the float32 forwards left over (the 7x7 stem), and backward
-// weights of kernels above 1x1, skip unfolding too: one GEMM over the batch gathers col's
-// panels from a zero-bordered copy of x (ImplicitCol). Float64 keeps im2col throughout, the reference the float32
+// that cover the whole plane to conv2d_dense_cpu.cc; strided kernels above 1x1 to the
+// indirect GEMM (conv2d_indirect_cpu.cc: forward, backward data from 32 channels in and 16
+// out, backward weight from 16 channels in on planes up to 16x16), as is the backward weight
+// of kernels above 1x1 over fewer than 16 channels (the stems); and the float32 forwards
+// left over (one group: stride 1 where Winograd and shifted windows do not apply; several
+// groups), and backward weights of kernels above 1x1, skip unfolding too: one GEMM over the
+// batch gathers col's panels from a zero-bordered copy of x (ImplicitCol). Float64 keeps im2col throughout, the reference the float32
 // paths are tested against.
 // Bench: `pnpm --filter @largebatch/bench conv` (ResNet shapes against PyTorch), per shape
 // `make -C dev/conv bench`.

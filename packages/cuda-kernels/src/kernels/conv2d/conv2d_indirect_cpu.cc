@@ -206,14 +206,28 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
         }
       }
   std::vector<Group> groups = make_groups(pb, layout);
+  // With a shallow depth (the stems' 3 channels) the depth steps of all taps run as one loop
+  // (the gather tile, both operands at per-step offsets), where the indirect tile's setup
+  // per tap cost more than its 3 steps: per group, step (tap j, d)'s offsets in the input
+  // and in a panel of wp.
+  const bool flat = pb.depth < 16;
+  std::vector<std::vector<int64_t>> flat_in(groups.size()), flat_w(groups.size());
   struct Tile {
     const Group* group;
     int64_t first;
+    size_t index;
   };
   std::vector<Tile> tiles;
-  for (Group& g : groups) {
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    Group& g = groups[gi];
     for (int64_t& t : g.tap) t *= pb.depth * nr;  // the tap's offset in a panel of wp
-    for (int64_t i = 0; i < pb.n * g.per_image(); i += mr) tiles.push_back({&g, i});
+    if (flat)
+      for (size_t j = 0; j < g.tap.size(); ++j)
+        for (int64_t d = 0; d < pb.depth; ++d) {
+          flat_in[gi].push_back(g.tap_in[j] + d * layout.channel_step);
+          flat_w[gi].push_back(g.tap[j] + d * nr);
+        }
+    for (int64_t i = 0; i < pb.n * g.per_image(); i += mr) tiles.push_back({&g, i, gi});
   }
   parallel_tasks(static_cast<int64_t>(tiles.size()), [&](int64_t ti) {
     const Group& g = *tiles[ti].group;
@@ -228,8 +242,12 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
     for (int64_t i = 0; i < mr; ++i) rows[i] = in + rows_in[std::min(i, count - 1)];
     alignas(64) float tile[16 * 32];
     for (int64_t pn = 0; pn < panels; ++pn) {
-      kern.tile_indirect(static_cast<int64_t>(g.tap_in.size()), pb.depth, layout.channel_step, rows, g.tap_in.data(),
-                         wp + pn * panel, g.tap.data(), tile);
+      const size_t gi = tiles[ti].index;
+      if (flat)
+        kern.tile_gather(static_cast<int64_t>(flat_in[gi].size()), rows, flat_in[gi].data(), wp + pn * panel, flat_w[gi].data(), tile);
+      else
+        kern.tile_indirect(static_cast<int64_t>(g.tap_in.size()), pb.depth, layout.channel_step, rows, g.tap_in.data(),
+                           wp + pn * panel, g.tap.data(), tile);
       const int64_t o0 = pn * nr, cols = std::min(nr, pb.outs - o0);
       for (int64_t i = 0; i < count; ++i) store_row(tile + i * nr, cols, nr, out_t + rows_out[i] + o0);
     }
@@ -255,13 +273,12 @@ bool fits(const Conv2dShape& s) {
 
 }  // namespace
 
-// Strided kernels above 1x1 over at least 16 channels in (dev/conv, 1 thread: ResNet-50's
-// 3x3/2 layers on 8x8 and 4x4 planes 6.8 -> 5.0-5.5 and 6.8 -> 4.4-4.9 ms, ResNet-20's 32->64
-// 3.7-4.0 -> 2.8-3.3 ms and 16->32 4.2-5.2 -> 4.0-4.7 ms). The 7x7/2 stem's 3 channels make a
-// depth of 3 per tap, and its implicit GEMM measured faster; stride 1 has Winograd and
-// shifted windows, which measured faster.
+// Strided kernels above 1x1 (dev/conv, 1 thread: ResNet-50's 3x3/2 layers on 8x8 and 4x4
+// planes 6.8 -> 5.0-5.5 and 6.8 -> 4.4-4.9 ms, ResNet-20's 32->64 3.7-4.0 -> 2.8-3.3 ms and
+// 16->32 4.2-5.2 -> 4.0-4.7 ms, the 7x7/2 stem by the gather tile 6.8-7.2 -> 6.4-6.5 ms);
+// stride 1 has Winograd and shifted windows, which measured faster.
 bool conv2d_indirect_forward_applies(const Conv2dShape& s) {
-  return fits(s) && (s.stride_h > 1 || s.stride_w > 1) && s.r * s.s > 1 && s.c >= 16;
+  return fits(s) && (s.stride_h > 1 || s.stride_w > 1) && s.r * s.s > 1;
 }
 
 Status conv2d_indirect_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
@@ -273,11 +290,13 @@ Status conv2d_indirect_forward(const Conv2dShape& s, const float* x, const float
   return Status::Ok();
 }
 
-// As the forward, with 32 channels in or more: ResNet-50's 3x3/2 layers on 8x8 and 4x4
+// As the forward, with 32 channels in or more (the result's) and 16 out (the depth): ResNet-50's 3x3/2 layers on 8x8 and 4x4
 // planes 7.9-8.1 -> 5.8-6.1 and 7.9-8.1 -> 4.8-5.0 ms, ResNet-20's 32->64 4.2-4.3 -> 3.2-3.7
 // ms (dev/conv, 1 thread), but its 16->32 5.2 -> 6.0 ms: 16 result channels on 32x32 planes,
 // where turning the channels-last result into NCHW costs more than col2im's fold.
-bool conv2d_indirect_backward_data_applies(const Conv2dShape& s) { return conv2d_indirect_forward_applies(s) && s.c >= 32; }
+bool conv2d_indirect_backward_data_applies(const Conv2dShape& s) {
+  return conv2d_indirect_forward_applies(s) && s.c >= 32 && s.k >= 16;
+}
 
 Status conv2d_indirect_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
   const Problem pb{s.n, s.k, s.p, s.q, s.c, s.h, s.w, s.r, s.s,
@@ -286,6 +305,7 @@ Status conv2d_indirect_backward_data(const Conv2dShape& s, const float* dy, cons
   return run(pb, dy, w, dx);
 }
 
+// Over at least 16 channels in (fewer: the stems' below).
 // dW_t [K, C] = sum over the pixels where tap t is live of dY [pixel, K]^T X_t [pixel, C]:
 // the micro-kernel's direct tile (op(B) read in place) takes X_t's rows from a channels-last
 // copy of x, rows padded to the tile's width, and dY's from panels packed once per block of
@@ -294,7 +314,7 @@ Status conv2d_indirect_backward_data(const Conv2dShape& s, const float* dy, cons
 // 4.5 -> 4.0 ms (dev/conv, 1 thread), but its 16->32 on 32x32 4.8 -> 7.1-7.3 ms, where the
 // channels-last copy of a large input costs more than the shifted windows' waste.
 bool conv2d_indirect_backward_weight_applies(const Conv2dShape& s) {
-  return conv2d_indirect_forward_applies(s) && s.h * s.w <= 256;
+  return conv2d_indirect_forward_applies(s) && s.c >= 16 && s.h * s.w <= 256;
 }
 
 Status conv2d_indirect_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
