@@ -290,10 +290,12 @@ Status conv2d_indirect_forward(const Conv2dShape& s, const float* x, const float
   return Status::Ok();
 }
 
-// As the forward, with 32 channels in or more (the result's) and 16 out (the depth): ResNet-50's 3x3/2 layers on 8x8 and 4x4
-// planes 7.9-8.1 -> 5.8-6.1 and 7.9-8.1 -> 4.8-5.0 ms, ResNet-20's 32->64 4.2-4.3 -> 3.2-3.7
-// ms (dev/conv, 1 thread), but its 16->32 5.2 -> 6.0 ms: 16 result channels on 32x32 planes,
-// where turning the channels-last result into NCHW costs more than col2im's fold.
+// As the forward, with 32 channels in or more (the result's) and 16 out (the depth; no
+// ResNet layer has fewer, so shallower ones keep col2im, unmeasured): ResNet-50's 3x3/2
+// layers on 8x8 and 4x4 planes 7.9-8.1 -> 5.8-6.1 and 7.9-8.1 -> 4.8-5.0 ms, ResNet-20's
+// 32->64 4.2-4.3 -> 3.2-3.7 ms (dev/conv, 1 thread), but its 16->32 5.2 -> 6.0 ms: 16
+// result channels on 32x32 planes, where turning the channels-last result into NCHW costs
+// more than col2im's fold.
 bool conv2d_indirect_backward_data_applies(const Conv2dShape& s) {
   return conv2d_indirect_forward_applies(s) && s.c >= 32 && s.k >= 16;
 }
