@@ -18,7 +18,7 @@
 // 3x3 stride-1 convolutions where conv2d_winograd_tile says so go to Winograd
 // (conv2d_winograd_cpu.cc), forward and so backward data (the adjoint's forward); windows
 // that cover the whole plane to conv2d_dense_cpu.cc; strided kernels above 1x1 to the
-// indirect GEMM (conv2d_indirect_cpu.cc: forward, backward data from 32 channels in and 16
+// indirect GEMM (conv2d_indirect_cpu.cc: forward, backward data from 16 channels in and
 // out, backward weight from 16 channels in on planes up to 16x16), as is the backward weight
 // of kernels above 1x1 over fewer than 16 channels (the stems); and the float32 forwards
 // left over (one group: stride 1 where Winograd and shifted windows do not apply; several

@@ -175,27 +175,30 @@ void store_row(const float* row, int64_t cols, int64_t nr, float* dst) {
   copy_values(row, cols, dst);
 }
 
+// Images per chunk: a chunk's channels-last result (and input, where copied) stays in L2
+// between its tiles and its transposes (512 KiB each).
+int64_t images_per_chunk(const Problem& pb, const Layout& layout) {
+  constexpr int64_t kChunkFloats = int64_t(1) << 17;
+  int64_t per_image = pb.out_h * pb.out_w * pb.outs;
+  if (layout.channels_last) per_image = std::max(per_image, pb.in_h * pb.in_w * pb.depth);
+  return std::max<int64_t>(1, kChunkFloats / per_image);
+}
+
 Status run(const Problem& pb, const float* in, const float* w, float* out) {
   // The result's channels are the tiles' columns (16 of them: AVX2's tiles).
   const SgemmMicroKernel& kern = sgemm_least_padding([&](const SgemmMicroKernel& k) { return ceil_div(pb.outs, k.nr) * k.nr; });
   const int64_t mr = kern.mr, nr = kern.nr, taps = pb.r * pb.s;
-  const int64_t in_plane = pb.in_h * pb.in_w, out_plane = pb.out_h * pb.out_w;
+  const int64_t in_image = pb.in_h * pb.in_w * pb.depth, out_plane = pb.out_h * pb.out_w, out_image = out_plane * pb.outs;
   const int64_t panels = ceil_div(pb.outs, nr), panel = taps * pb.depth * nr;  // packed W: [panels][taps][depth][nr]
   const Layout layout = layout_of(pb);
-  std::unique_ptr<float[]> in_store, out_store, w_store;
-  float *in_t = nullptr, *out_t = nullptr, *wp = nullptr;
-  LB_RETURN_IF_FAILED(aligned_scratch(pb.n * out_plane * pb.outs, &out_store, &out_t));
+  const int64_t per_chunk = images_per_chunk(pb, layout), chunks = ceil_div(pb.n, per_chunk);
+  const int64_t workers = std::min<int64_t>(num_threads(), chunks);
+  // Per worker: the chunk's channels-last result, and input where the layout copies it.
+  const int64_t per_worker = ceil_div(per_chunk * (out_image + (layout.channels_last ? in_image : 0)), 16) * 16;
+  std::unique_ptr<float[]> scratch_store, w_store;
+  float *scratch = nullptr, *wp = nullptr;
+  LB_RETURN_IF_FAILED(aligned_scratch(workers * per_worker, &scratch_store, &scratch));
   LB_RETURN_IF_FAILED(aligned_scratch(panels * panel, &w_store, &wp));
-  if (layout.channels_last) {
-    LB_RETURN_IF_FAILED(aligned_scratch(pb.n * pb.depth * in_plane, &in_store, &in_t));
-    // Per image a transpose in 8 x 8 register blocks (sgemm_interleave, one panel as wide as the rows).
-    parallel_for(pb.n, 1, [&](int64_t n0, int64_t n1) {
-      for (int64_t i = n0; i < n1; ++i)
-        sgemm_interleave(in + i * pb.depth * in_plane, in_plane, pb.depth, in_plane, static_cast<int>(pb.depth),
-                         in_t + i * pb.depth * in_plane);
-    });
-    in = in_t;
-  }
   for (int64_t pn = 0; pn < panels; ++pn)
     for (int64_t t = 0; t < taps; ++t)
       for (int64_t d = 0; d < pb.depth; ++d) {
@@ -212,12 +215,6 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
   // and in a panel of wp.
   const bool flat = pb.depth < 16;
   std::vector<std::vector<int64_t>> flat_in(groups.size()), flat_w(groups.size());
-  struct Tile {
-    const Group* group;
-    int64_t first;
-    size_t index;
-  };
-  std::vector<Tile> tiles;
   for (size_t gi = 0; gi < groups.size(); ++gi) {
     Group& g = groups[gi];
     for (int64_t& t : g.tap) t *= pb.depth * nr;  // the tap's offset in a panel of wp
@@ -227,36 +224,81 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
           flat_in[gi].push_back(g.tap_in[j] + d * layout.channel_step);
           flat_w[gi].push_back(g.tap[j] + d * nr);
         }
-    for (int64_t i = 0; i < pb.n * g.per_image(); i += mr) tiles.push_back({&g, i, gi});
   }
-  parallel_tasks(static_cast<int64_t>(tiles.size()), [&](int64_t ti) {
-    const Group& g = *tiles[ti].group;
-    const int64_t first = tiles[ti].first, count = std::min<int64_t>(mr, pb.n * g.per_image() - first);
+  // Per chunk: copy its input channels-last where the layout asks, fill its channels-last
+  // result tile by tile, and turn that into NCHW (per image a transpose in 8 x 8 register
+  // blocks: sgemm_interleave, one panel as wide as the rows).
+  struct Tile {
+    size_t group;
+    int64_t first;
+  };
+  auto tiles_of = [&](int64_t nb) {
+    std::vector<Tile> tiles;
+    for (size_t gi = 0; gi < groups.size(); ++gi)
+      for (int64_t first = 0; first < nb * groups[gi].per_image(); first += mr) tiles.push_back({gi, first});
+    return tiles;
+  };
+  auto copy_in = [&](int64_t n0, int64_t i, float* in_t) {
+    sgemm_interleave(in + (n0 + i) * in_image, pb.in_h * pb.in_w, pb.depth, pb.in_h * pb.in_w, static_cast<int>(pb.depth),
+                     in_t + i * in_image);
+  };
+  auto run_tile = [&](const Tile& tl, int64_t nb, const float* chunk_in, float* out_t) {
+    const Group& g = groups[tl.group];
+    const int64_t count = std::min(mr, nb * g.per_image() - tl.first);
     int64_t rows_in[16], rows_out[16];
-    g.offsets(first, count, rows_in, rows_out);
-    if (g.tap_in.empty()) {  // no tap reaches these pixels
+    g.offsets(tl.first, count, rows_in, rows_out);  // the chunk's first image as image 0
+    if (g.tap_in.empty()) {                          // no tap reaches these pixels
       for (int64_t i = 0; i < count; ++i) std::fill(out_t + rows_out[i], out_t + rows_out[i] + pb.outs, 0.0f);
       return;
     }
     const float* rows[16];
-    for (int64_t i = 0; i < mr; ++i) rows[i] = in + rows_in[std::min(i, count - 1)];
+    for (int64_t i = 0; i < mr; ++i) rows[i] = chunk_in + rows_in[std::min(i, count - 1)];
     alignas(64) float tile[16 * 32];
     for (int64_t pn = 0; pn < panels; ++pn) {
-      const size_t gi = tiles[ti].index;
       if (flat)
-        kern.tile_gather(static_cast<int64_t>(flat_in[gi].size()), rows, flat_in[gi].data(), wp + pn * panel, flat_w[gi].data(), tile);
+        kern.tile_gather(static_cast<int64_t>(flat_in[tl.group].size()), rows, flat_in[tl.group].data(), wp + pn * panel,
+                         flat_w[tl.group].data(), tile);
       else
         kern.tile_indirect(static_cast<int64_t>(g.tap_in.size()), pb.depth, layout.channel_step, rows, g.tap_in.data(),
                            wp + pn * panel, g.tap.data(), tile);
       const int64_t o0 = pn * nr, cols = std::min(nr, pb.outs - o0);
       for (int64_t i = 0; i < count; ++i) store_row(tile + i * nr, cols, nr, out_t + rows_out[i] + o0);
     }
-  });
-  parallel_for(pb.n, 1, [&](int64_t n0, int64_t n1) {
-    for (int64_t i = n0; i < n1; ++i)
-      sgemm_interleave(out_t + i * out_plane * pb.outs, pb.outs, out_plane, pb.outs, static_cast<int>(out_plane),
-                       out + i * pb.outs * out_plane);
-  });
+  };
+  auto copy_out = [&](int64_t n0, int64_t i, const float* out_t) {
+    sgemm_interleave(out_t + i * out_image, pb.outs, out_plane, pb.outs, static_cast<int>(out_plane), out + (n0 + i) * out_image);
+  };
+  if (chunks >= num_threads()) {
+    // Each worker a run of chunks, each stage in turn on its own scratch.
+    parallel_tasks(workers, [&](int64_t wk) {
+      float* out_t = scratch + wk * per_worker;
+      float* in_t = out_t + per_chunk * out_image;
+      for (int64_t chunk = wk * chunks / workers; chunk < (wk + 1) * chunks / workers; ++chunk) {
+        const int64_t n0 = chunk * per_chunk, nb = std::min(per_chunk, pb.n - n0);
+        if (layout.channels_last)
+          for (int64_t i = 0; i < nb; ++i) copy_in(n0, i, in_t);
+        for (const Tile& tl : tiles_of(nb)) run_tile(tl, nb, layout.channels_last ? in_t : in + n0 * in_image, out_t);
+        for (int64_t i = 0; i < nb; ++i) copy_out(n0, i, out_t);
+      }
+    });
+  } else {
+    // Fewer chunks than threads (small batches): chunk by chunk, each stage over the pool.
+    float* out_t = scratch;
+    float* in_t = out_t + per_chunk * out_image;
+    for (int64_t n0 = 0; n0 < pb.n; n0 += per_chunk) {
+      const int64_t nb = std::min(per_chunk, pb.n - n0);
+      if (layout.channels_last)
+        parallel_for(nb, 1, [&](int64_t i0, int64_t i1) {
+          for (int64_t i = i0; i < i1; ++i) copy_in(n0, i, in_t);
+        });
+      const std::vector<Tile> tiles = tiles_of(nb);
+      parallel_tasks(static_cast<int64_t>(tiles.size()),
+                     [&](int64_t t) { run_tile(tiles[t], nb, layout.channels_last ? in_t : in + n0 * in_image, out_t); });
+      parallel_for(nb, 1, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) copy_out(n0, i, out_t);
+      });
+    }
+  }
   return Status::Ok();
 }
 
@@ -290,14 +332,13 @@ Status conv2d_indirect_forward(const Conv2dShape& s, const float* x, const float
   return Status::Ok();
 }
 
-// As the forward, with 32 channels in or more (the result's) and 16 out (the depth; no
+// As the forward, with 16 channels in or more (the result's) and 16 out (the depth; no
 // ResNet layer has fewer, so shallower ones keep col2im, unmeasured): ResNet-50's 3x3/2
-// layers on 8x8 and 4x4 planes 7.9-8.1 -> 5.8-6.1 and 7.9-8.1 -> 4.8-5.0 ms, ResNet-20's
-// 32->64 4.2-4.3 -> 3.2-3.7 ms (dev/conv, 1 thread), but its 16->32 5.2 -> 6.0 ms: 16
-// result channels on 32x32 planes, where turning the channels-last result into NCHW costs
-// more than col2im's fold.
+// layers on 8x8 and 4x4 planes 7.9-8.1 -> 4.9-5.0 and 7.9-8.1 -> 4.3-4.4 ms, ResNet-20's
+// 32->64 4.2-4.3 -> 2.9 ms and 16->32 5.3 -> 4.6-4.8 ms (dev/conv, 1 thread; before chunking
+// by images, 16->32's channels-last result round trip through memory made it 6.0 ms).
 bool conv2d_indirect_backward_data_applies(const Conv2dShape& s) {
-  return conv2d_indirect_forward_applies(s) && s.c >= 32 && s.k >= 16;
+  return conv2d_indirect_forward_applies(s) && s.c >= 16 && s.k >= 16;
 }
 
 Status conv2d_indirect_backward_data(const Conv2dShape& s, const float* dy, const float* w, float* dx) {
