@@ -44,9 +44,20 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** Times `fn` `reps` times (after one warm-up run) and returns the median seconds. */
+/**
+ * How long each side runs the op untimed before its timed reps (the peer's serve.py alike):
+ * at least one call, and long enough for the other side's threads to go quiet. PyTorch's
+ * OpenMP workers spin for milliseconds after each call on the same cores; with a single
+ * warm-up call our timed reps often ran against them (2-2.5x slow samples in 18-20 % of
+ * ours, 2-3 shapes' medians below 0.8x), with 10 ms in 4-10 % (bench/README.md).
+ */
+export const WARM_UP_S = 0.01;
+
+/** Times `fn` `reps` times (after warming up for WARM_UP_S) and returns the median seconds. */
 export function timeMedian(fn: () => void, reps: number): number {
-  fn();
+  const w0 = process.hrtime.bigint();
+  do fn();
+  while (Number(process.hrtime.bigint() - w0) / 1e9 < WARM_UP_S);
   const samples: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = process.hrtime.bigint();

@@ -4,7 +4,7 @@ Request: {"op": op, "shape": {...}, "reps": k} with op one of
   conv_forward, conv_backward_data, conv_backward_weight  shape {n, c, h, w, k, r, stride, pad}
   bn_forward, bn_backward                                 shape {n, c, h, w} (training mode)
   maxpool_forward, maxpool_backward                       shape {n, c, h, w} (3x3, stride 2, pad 1)
-Answer:  {"seconds": median seconds of one run over k timed runs after one warm-up}
+Answer:  {"seconds": median seconds of one run over k timed runs after warming up (serve.py)}
 The backward passes call ATen's backward ops directly (convolution_backward with an output
 mask, native_batch_norm_backward, max_pool2d_with_indices_backward), as the autograd engine
 does, so each times the one kernel. argv[1]: the thread count (torch.set_num_threads).

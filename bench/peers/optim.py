@@ -8,7 +8,7 @@ Requests, one JSON object per line:
                        timm's Lars (float32 norms, ratio 1 when a norm is 0, torch momentum)
   {"op": "lars-study", "reps": k}  the study's per-tensor SGD_with_lars_ver2 step, as its code
                        ran (re-enacted as in packages/optim/fixtures/optim_parity.py)
-Answer: {"seconds": median seconds of one step over k timed steps after one warm-up}.
+Answer: {"seconds": median seconds of one step over k timed steps after warming up (serve.py)}.
 argv[1]: the thread count (torch.set_num_threads), matched to ours.
 Parameters and gradients are created once (seeded); every optimizer steps the same tensors.
 """

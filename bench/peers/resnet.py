@@ -5,7 +5,7 @@ Request: {"op": "forward" | "train" | "step-sgd" | "step-lars", "net": "resnet20
   train      training mode: forward, F.cross_entropy, backward, then zero_grad(set_to_none)
   step-sgd   a whole training step: train, with torch.optim.SGD's step before zero_grad
   step-lars  the same with the study's per-tensor LARS loop (lars_loops.lars_study_step)
-Answer:  {"seconds": median seconds of one run over k timed runs after one warm-up}
+Answer:  {"seconds": median seconds of one run over k timed runs after warming up (serve.py)}
 The nets are the PyTorch definitions the parity fixtures of @largebatch/nn use
 (packages/nn/test/fixtures/make_fixtures.py: torchvision's resnet50; He et al.'s ResNet-20
 with 1x1 projection shortcuts), 10 classes, default initialisation.

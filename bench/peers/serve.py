@@ -1,6 +1,6 @@
 """The peer side of bench/lib/peer.ts, shared by every peer script: answer one JSON request
-per stdin line with one JSON line, and time a function as the median of k runs after one
-warm-up run.
+per stdin line with one JSON line, and time a function as the median of k runs after
+warming up as our side does (bench/lib/harness.ts: WARM_UP_S).
 """
 import contextlib
 import json
@@ -11,10 +11,17 @@ import time
 import torch
 
 
+# Untimed calls for at least this long (at least one) before the timed ones, as our side does.
+WARM_UP_S = 0.01
+
+
 def median_seconds(fn, reps, no_grad=True):
-    """Median seconds of one call of fn over `reps` timed calls, after one untimed call."""
+    """Median seconds of one call of fn over `reps` timed calls, after warming up."""
     with torch.no_grad() if no_grad else contextlib.nullcontext():
+        w0 = time.perf_counter()
         fn()
+        while time.perf_counter() - w0 < WARM_UP_S:
+            fn()
         samples = []
         for _ in range(reps):
             t0 = time.perf_counter()

@@ -2,7 +2,7 @@
 
 Request: {"op": "add"|"mul"|"exp"|"sum"|"matmul", "n": size, "reps": k}, or
          {"op": "cross_entropy"|"cross_entropy_backward", "rows": r, "classes": c, "reps": k}
-Answer:  {"seconds": median seconds of one run over k timed runs after one warm-up}
+Answer:  {"seconds": median seconds of one run over k timed runs after warming up (serve.py)}
 argv[1]: the thread count (torch.set_num_threads), matched to ours.
 """
 import sys
