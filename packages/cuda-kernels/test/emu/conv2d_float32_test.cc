@@ -133,54 +133,46 @@ LBT_TEST(conv2d_float32, strided_matches_float64) {
   }
 }
 
-LBT_TEST(conv2d_float32, dense_matches_float64) {
+// Each case on 1 and 3 threads, with and without bias in turn, after takes_path(case, name)
+// has checked that it runs the path under test.
+template <size_t N, typename Check>
+void check_cases_on_threads(const Case (&cases)[N], const Check& takes_path) {
   const int saved = lb::num_threads();
   for (const int threads : {1, 3}) {
     lb::set_num_threads(threads);
     bool with_bias = false;
-    for (const Case& c : kDenseCases) {
+    for (const Case& c : cases) {
       with_bias = !with_bias;
-      LBT_CHECK(lb::conv2d_dense_applies(shape_of(c)) && lb::conv2d_dense_backward_weight_applies(shape_of(c)),
-                name_of(c, with_bias) + ": takes the dense path");
+      takes_path(c, name_of(c, with_bias));
       check_against_float64(c, with_bias);
     }
   }
   lb::set_num_threads(saved);
+}
+
+LBT_TEST(conv2d_float32, dense_matches_float64) {
+  check_cases_on_threads(kDenseCases, [](const Case& c, const std::string& name) {
+    LBT_CHECK(lb::conv2d_dense_applies(shape_of(c)) && lb::conv2d_dense_backward_weight_applies(shape_of(c)),
+              name + ": takes the dense path");
+  });
 }
 
 LBT_TEST(conv2d_float32, indirect_matches_float64) {
-  const int saved = lb::num_threads();
-  for (const int threads : {1, 3}) {
-    lb::set_num_threads(threads);
-    bool with_bias = false;
-    for (const Case& c : kIndirectCases) {
-      with_bias = !with_bias;
-      const Conv2dShape s = shape_of(c);
-      LBT_CHECK(lb::conv2d_check(s).ok, name_of(c, with_bias) + ": valid");
-      LBT_CHECK(lb::conv2d_indirect_forward_applies(s), name_of(c, with_bias) + ": forward takes the indirect GEMM");
-      LBT_CHECK(lb::conv2d_indirect_backward_data_applies(s) == (c.c >= 16 && c.k >= 16),
-                name_of(c, with_bias) + ": backward data takes the indirect GEMM from 16 channels in and out");
-      LBT_CHECK(lb::conv2d_indirect_backward_weight_applies(s) == (c.h * c.w <= 256 && c.c >= 16),
-                name_of(c, with_bias) + ": backward weight takes the indirect GEMM on planes up to 16x16");
-      check_against_float64(c, with_bias);
-    }
-  }
-  lb::set_num_threads(saved);
+  check_cases_on_threads(kIndirectCases, [](const Case& c, const std::string& name) {
+    const Conv2dShape s = shape_of(c);
+    LBT_CHECK(lb::conv2d_check(s).ok, name + ": valid");
+    LBT_CHECK(lb::conv2d_indirect_forward_applies(s), name + ": forward takes the indirect GEMM");
+    LBT_CHECK(lb::conv2d_indirect_backward_data_applies(s) == (c.c >= 16 && c.k >= 16),
+              name + ": backward data takes the indirect GEMM from 16 channels in and out");
+    LBT_CHECK(lb::conv2d_indirect_backward_weight_applies(s) == (c.h * c.w <= 256 && c.c >= 16),
+              name + ": backward weight takes the indirect GEMM on planes up to 16x16");
+  });
 }
 
 LBT_TEST(conv2d_float32, stem_backward_weight_matches_float64) {
-  const int saved = lb::num_threads();
-  for (const int threads : {1, 3}) {
-    lb::set_num_threads(threads);
-    bool with_bias = false;
-    for (const Case& c : kStemCases) {
-      with_bias = !with_bias;
-      LBT_CHECK(lb::conv2d_indirect_stem_backward_weight_applies(shape_of(c)),
-                name_of(c, with_bias) + ": backward weight takes the gathered taps");
-      check_against_float64(c, with_bias);
-    }
-  }
-  lb::set_num_threads(saved);
+  check_cases_on_threads(kStemCases, [](const Case& c, const std::string& name) {
+    LBT_CHECK(lb::conv2d_indirect_stem_backward_weight_applies(shape_of(c)), name + ": backward weight takes the gathered taps");
+  });
 }
 
 // Where some output pixel misses some input pixel the dense matrix would hold zeros, and
