@@ -72,60 +72,18 @@ __attribute__((target("avx512f"))) void tile_direct_avx512(int64_t kc, const flo
   tile_impl<true>(kc, a, b, b_off, c, ldc, rows, 16 * kVecs, alpha, beta);
 }
 
-// The accumulators of the indirect and gather tiles, and the steps they share.
-struct Accumulators {
-  __m512 acc[kRows][kVecs];
-
-  __attribute__((target("avx512f"), always_inline)) void zero() {
-#pragma GCC unroll 64
-    for (int i = 0; i < kRows; ++i)
-#pragma GCC unroll 4
-      for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm512_setzero_ps();
-  }
-  // acc[i] += a[i][off] * b[0 .. 16 kVecs) for every row i.
-  __attribute__((target("avx512f"), always_inline)) void step(const float* const* a, int64_t off, const float* b) {
-    __m512 bv[kVecs];
-#pragma GCC unroll 4
-    for (int v = 0; v < kVecs; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
-#pragma GCC unroll 64
-    for (int i = 0; i < kRows; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i][off]);
-#pragma GCC unroll 4
-      for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
-    }
-  }
-  __attribute__((target("avx512f"), always_inline)) void store(float* tile) const {
-#pragma GCC unroll 64
-    for (int i = 0; i < kRows; ++i)
-#pragma GCC unroll 4
-      for (int v = 0; v < kVecs; ++v) _mm512_store_ps(tile + i * 16 * kVecs + 16 * v, acc[i][v]);
-  }
-};
+typedef float Vec16 __attribute__((vector_size(64)));
+using Indirect = IndirectTile<kRows, kVecs, Vec16>;
 
 __attribute__((target("avx512f"))) void tile_indirect_avx512(int64_t taps, int64_t depth, int64_t step, const float* const* rows,
                                                         const int64_t* a_off, const float* b, const int64_t* b_off,
                                                         float* tile) {
-  Accumulators acc;
-  acc.zero();
-  for (int64_t t = 0; t < taps; ++t) {
-    const float* a[kRows];
-#pragma GCC unroll 64
-    for (int i = 0; i < kRows; ++i) a[i] = rows[i] + a_off[t];
-    const float* bt = b + b_off[t];
-    for (int64_t p = 0; p < depth; ++p) acc.step(a, p * step, bt + p * 16 * kVecs);
-  }
-  acc.store(tile);
+  Indirect::indirect(taps, depth, step, rows, a_off, b, b_off, tile);
 }
 
 __attribute__((target("avx512f"))) void tile_gather_avx512(int64_t depth, const float* const* rows, const int64_t* a_off,
                                                       const float* b, const int64_t* b_off, float* tile) {
-  Accumulators acc;
-  acc.zero();
-  const float* a[kRows];
-#pragma GCC unroll 64
-  for (int i = 0; i < kRows; ++i) a[i] = rows[i];
-  for (int64_t p = 0; p < depth; ++p) acc.step(a, a_off[p], b + b_off[p]);
-  acc.store(tile);
+  Indirect::gather(depth, rows, a_off, b, b_off, tile);
 }
 
 }  // namespace

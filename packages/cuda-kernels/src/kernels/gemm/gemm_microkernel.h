@@ -36,6 +36,67 @@ using SgemmIndirectTileFn = void (*)(int64_t taps, int64_t depth, int64_t step, 
 using SgemmGatherTileFn = void (*)(int64_t depth, const float* const* rows, const int64_t* a_off, const float* b,
                                    const int64_t* b_off, float* tile);
 
+// The indirect and gather tiles of a Rows x (Vecs vectors of Vec) micro-kernel, written once
+// with GCC's vector extensions: each ISA's file calls them from a function compiled for its
+// target, into which they inline, so that Vec's operations become that ISA's broadcasts and
+// FMAs (AVX-512: 16 zmm accumulators, as its packed tile).
+template <int Rows, int Vecs, typename Vec>
+struct IndirectTile {
+  static constexpr int kLanes = static_cast<int>(sizeof(Vec) / sizeof(float)), kCols = kLanes * Vecs;
+  Vec acc[Rows][Vecs];
+
+  [[gnu::always_inline]] void zero() {
+#pragma GCC unroll 16
+    for (int i = 0; i < Rows; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < Vecs; ++v) acc[i][v] = Vec{};
+  }
+  // acc[i] += a[i][off] * b[0 .. kCols) for every row i.
+  [[gnu::always_inline]] void step(const float* const* a, int64_t off, const float* b) {
+    Vec bv[Vecs];
+#pragma GCC unroll 4
+    for (int v = 0; v < Vecs; ++v) __builtin_memcpy(&bv[v], b + kLanes * v, sizeof(Vec));
+#pragma GCC unroll 16
+    for (int i = 0; i < Rows; ++i) {
+      const float ai = a[i][off];
+#pragma GCC unroll 4
+      for (int v = 0; v < Vecs; ++v) acc[i][v] += ai * bv[v];
+    }
+  }
+  [[gnu::always_inline]] void store(float* tile) const {
+#pragma GCC unroll 16
+    for (int i = 0; i < Rows; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < Vecs; ++v) __builtin_memcpy(tile + i * kCols + kLanes * v, &acc[i][v], sizeof(Vec));
+  }
+
+  // SgemmIndirectTileFn.
+  [[gnu::always_inline]] static void indirect(int64_t taps, int64_t depth, int64_t step, const float* const* rows,
+                                              const int64_t* a_off, const float* b, const int64_t* b_off, float* tile) {
+    IndirectTile t;
+    t.zero();
+    for (int64_t tap = 0; tap < taps; ++tap) {
+      const float* a[Rows];
+#pragma GCC unroll 16
+      for (int i = 0; i < Rows; ++i) a[i] = rows[i] + a_off[tap];
+      const float* bt = b + b_off[tap];
+      for (int64_t p = 0; p < depth; ++p) t.step(a, p * step, bt + p * kCols);
+    }
+    t.store(tile);
+  }
+  // SgemmGatherTileFn.
+  [[gnu::always_inline]] static void gather(int64_t depth, const float* const* rows, const int64_t* a_off, const float* b,
+                                            const int64_t* b_off, float* tile) {
+    IndirectTile t;
+    t.zero();
+    const float* a[Rows];
+#pragma GCC unroll 16
+    for (int i = 0; i < Rows; ++i) a[i] = rows[i];
+    for (int64_t p = 0; p < depth; ++p) t.step(a, a_off[p], b + b_off[p]);
+    t.store(tile);
+  }
+};
+
 struct SgemmMicroKernel {
   const char* name;  // "avx512", "avx2" or "portable"
   int mr, nr;

@@ -54,35 +54,16 @@ void tile_direct_portable(int64_t kc, const float* a, const float* b, const int6
   tile_impl<true>(kc, a, b, b_off, c, ldc, rows, 4 * kVecs, alpha, beta);
 }
 
-void tile_indirect_portable(int64_t taps, int64_t depth, int64_t step, const float* const* rows, const int64_t* a_off, const float* b,
-                            const int64_t* b_off, float* tile) {
-  Vec4 acc[kRows][kVecs] = {};
-  for (int64_t t = 0; t < taps; ++t) {
-    const float* a[kRows];
-    for (int i = 0; i < kRows; ++i) a[i] = rows[i] + a_off[t];
-    const float* bt = b + b_off[t];
-    for (int64_t p = 0; p < depth; ++p, bt += 4 * kVecs) {
-      Vec4 bv[kVecs];
-      for (int v = 0; v < kVecs; ++v) bv[v] = load4(bt + 4 * v);
-      for (int i = 0; i < kRows; ++i)
-        for (int v = 0; v < kVecs; ++v) acc[i][v] += a[i][p * step] * bv[v];
-    }
-  }
-  for (int i = 0; i < kRows; ++i)
-    for (int v = 0; v < kVecs; ++v) std::memcpy(tile + i * 4 * kVecs + 4 * v, &acc[i][v], sizeof(Vec4));
+using Indirect = IndirectTile<kRows, kVecs, Vec4>;
+
+void tile_indirect_portable(int64_t taps, int64_t depth, int64_t step, const float* const* rows, const int64_t* a_off,
+                            const float* b, const int64_t* b_off, float* tile) {
+  Indirect::indirect(taps, depth, step, rows, a_off, b, b_off, tile);
 }
 
 void tile_gather_portable(int64_t depth, const float* const* rows, const int64_t* a_off, const float* b,
                           const int64_t* b_off, float* tile) {
-  Vec4 acc[kRows][kVecs] = {};
-  for (int64_t p = 0; p < depth; ++p) {
-    Vec4 bv[kVecs];
-    for (int v = 0; v < kVecs; ++v) bv[v] = load4(b + b_off[p] + 4 * v);
-    for (int i = 0; i < kRows; ++i)
-      for (int v = 0; v < kVecs; ++v) acc[i][v] += rows[i][a_off[p]] * bv[v];
-  }
-  for (int i = 0; i < kRows; ++i)
-    for (int v = 0; v < kVecs; ++v) std::memcpy(tile + i * 4 * kVecs + 4 * v, &acc[i][v], sizeof(Vec4));
+  Indirect::gather(depth, rows, a_off, b, b_off, tile);
 }
 
 }  // namespace
