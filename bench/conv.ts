@@ -120,13 +120,17 @@ const convCases = selected.flatMap((net) =>
 const otherCases = [...batchNormCases(64, 16), ...batchNormCases(256, 8), ...batchNormCases(16, 32), ...maxPoolCases(64, 16)]
   .filter((c) => c.name.includes(only));
 
-/** Time over all of a network's convolutions (each shape times its count), ours and the peer's. */
+/**
+ * Time over all of a network's convolutions (each shape times its count), ours and the
+ * peer's; networks with no convolution among the cases run (`--only`) are left out.
+ */
 function totals(results: readonly CaseResult[]): Record<string, { oursS: number; peerS: number; speedup: number; slowest: string }> {
   const out: Record<string, { oursS: number; peerS: number; speedup: number; slowest: string }> = {};
   for (const net of selected) {
     let oursS = 0;
     let peerS = 0;
     let slowest = { name: '', speedup: Infinity };
+    if (!convCases.some((c) => c.net === net)) continue;
     convCases.forEach((c, i) => {
       if (c.net !== net) return;
       const r = results[i]!;
