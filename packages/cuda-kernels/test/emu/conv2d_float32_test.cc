@@ -59,20 +59,21 @@ const Case kDenseCases[] = {
     {5, 100, 2, 2, 100, 3, 3, 1, 1, 1},
 };
 
-// Strided kernels above 1x1 on the indirect GEMM (conv2d_indirect_*_applies; backward data
-// with 16 channels in and out or more, backward weight with 16 in or more on planes up to
-// 16x16): planes of 16 values or fewer (a channels-last copy) and larger (NCHW read in
-// place), output channels no multiple of a tile (17, 20, 40), strides 2, 3 and 3 by 2,
-// padding 0 to 3, a 3x5 kernel, dilation 2, 2x2 taps at stride 3 (input pixels no tap
+// Kernels above 1x1 on the indirect GEMM (conv2d_indirect_*_applies: strided, or on planes of
+// 16 values or fewer; backward data with 16 channels in and out or more, backward weight
+// when strided with 16 in or more on planes up to 16x16): planes of 16 values or fewer (a
+// channels-last copy) and larger (NCHW read in place), output channels no multiple of a
+// tile (17, 20, 40), strides 2, 3 and 3 by 2, padding 0 to 3, a 3x5 kernel, dilation 2, 2x2 taps at stride 3 (input pixels no tap
 // reaches: backward data writes them 0), output pixels whose window lies in the padding
-// (forward: the bias alone), fewer than 16 channels in (the forward's gather tile), and
-// results of 64 Ki values per image, which go in chunks of 2 images (3 chunks for 5).
+// (forward: the bias alone), fewer than 16 channels in (the forward's gather tile), results
+// of 64 Ki values per image, which go in chunks of 2 images (3 chunks for 5), and stride 1
+// on planes of 16 values or fewer (backward weight elsewhere).
 const Case kIndirectCases[] = {
     {3, 33, 9, 11, 17, 3, 3, 2, 2, 1}, {2, 32, 4, 4, 40, 3, 3, 2, 2, 1},     {1, 40, 3, 5, 24, 3, 3, 2, 2, 0},
     {3, 32, 10, 9, 16, 3, 5, 3, 2, 2}, {2, 32, 7, 7, 20, 2, 2, 3, 3, 1},     {1, 36, 2, 2, 16, 3, 3, 2, 2, 3},
     {2, 32, 9, 9, 16, 3, 3, 2, 2, 2, 1, 2}, {2, 16, 13, 13, 32, 3, 3, 2, 2, 1}, {1, 32, 17, 16, 16, 3, 3, 2, 2, 1},
     {3, 3, 15, 13, 10, 7, 7, 2, 2, 3},     {2, 5, 11, 9, 40, 3, 3, 2, 2, 1, 1, 2}, {2, 36, 9, 9, 8, 3, 3, 2, 2, 1},
-    {5, 16, 63, 63, 64, 3, 3, 2, 2, 1},
+    {5, 16, 63, 63, 64, 3, 3, 2, 2, 1},    {3, 20, 4, 4, 24, 3, 3, 1, 1, 1},       {2, 16, 3, 5, 17, 3, 3, 1, 1, 0},
 };
 
 // Backward weight over fewer than 16 channels in (conv2d_indirect_stem_backward_weight_applies):
@@ -164,8 +165,9 @@ LBT_TEST(conv2d_float32, indirect_matches_float64) {
     LBT_CHECK(lb::conv2d_indirect_forward_applies(s), name + ": forward takes the indirect GEMM");
     LBT_CHECK(lb::conv2d_indirect_backward_data_applies(s) == (c.c >= 16 && c.k >= 16),
               name + ": backward data takes the indirect GEMM from 16 channels in and out");
-    LBT_CHECK(lb::conv2d_indirect_backward_weight_applies(s) == (c.h * c.w <= 256 && c.c >= 16),
-              name + ": backward weight takes the indirect GEMM on planes up to 16x16");
+    const bool strided = c.stride_h > 1 || c.stride_w > 1;
+    LBT_CHECK(lb::conv2d_indirect_backward_weight_applies(s) == (strided && c.h * c.w <= 256 && c.c >= 16),
+              name + ": backward weight takes the indirect GEMM at stride on planes up to 16x16");
   });
 }
 

@@ -122,9 +122,10 @@ Status conv2d_dense_backward_weight(const Conv2dShape& s, const float* x, const 
 // convolutions sums each phase of dx from its own taps, with no col2im); backward weight
 // reads a channels-last copy of x in place, or over fewer than 16 channels in (the stems) x
 // itself with the taps as the tiles' rows. *_applies: the shapes where it measured faster
-// than the other paths (strided kernels above 1x1, one group; backward data from 16
-// channels in and out, backward weight from 16 channels in on planes up to 16x16; the
-// backward weight of kernels above 1x1 over fewer channels in), up to a scratch bound.
+// than the other paths (strided kernels above 1x1 and those on planes of 16 values or
+// fewer, one group; backward data from 16 channels in and out; backward weight of strided
+// ones from 16 channels in on planes up to 16x16, and of kernels above 1x1 over fewer
+// channels in), up to a scratch bound.
 bool conv2d_indirect_forward_applies(const Conv2dShape& s);
 Status conv2d_indirect_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y);
 bool conv2d_indirect_backward_data_applies(const Conv2dShape& s);

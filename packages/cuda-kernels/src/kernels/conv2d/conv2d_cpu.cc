@@ -17,9 +17,10 @@
 // stride, on the pixels they read, gathered first (strided_pointwise). Float32
 // 3x3 stride-1 convolutions where conv2d_winograd_tile says so go to Winograd
 // (conv2d_winograd_cpu.cc), forward and so backward data (the adjoint's forward); windows
-// that cover the whole plane to conv2d_dense_cpu.cc; strided kernels above 1x1 to the
-// indirect GEMM (conv2d_indirect_cpu.cc: forward, backward data from 16 channels in and
-// out, backward weight from 16 channels in on planes up to 16x16), as is the backward weight
+// that cover the whole plane to conv2d_dense_cpu.cc; strided kernels above 1x1, and those
+// on planes of 16 values or fewer, to the indirect GEMM (conv2d_indirect_cpu.cc: forward,
+// backward data from 16 channels in and out, backward weight of strided ones from 16
+// channels in on planes up to 16x16), as is the backward weight
 // of kernels above 1x1 over fewer than 16 channels (the stems); and the float32 forwards
 // left over (one group: stride 1 where Winograd and shifted windows do not apply; several
 // groups), and backward weights of kernels above 1x1, skip unfolding too: one GEMM over the
@@ -756,6 +757,8 @@ Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy
   LB_RETURN_IF_FAILED(conv2d_check(s));
   if (type == DType::F32 && conv2d_dense_applies(s))
     return conv2d_dense_backward_data(s, static_cast<const float*>(dy), static_cast<const float*>(w), static_cast<float*>(dx));
+  if (type == DType::F32 && conv2d_indirect_backward_data_applies(s))
+    return conv2d_indirect_backward_data(s, static_cast<const float*>(dy), static_cast<const float*>(w), static_cast<float*>(dx));
   if (adjoint_applies(type, s))
     return backward_data_by_adjoint(s, static_cast<const float*>(dy), static_cast<const float*>(w), static_cast<float*>(dx));
   if (strided_pointwise(type, s)) {
@@ -767,8 +770,6 @@ Status conv2d_backward_data_cpu(DType type, const Conv2dShape& s, const void* dy
   }
   if (pointwise_f32(type, s))
     return pointwise_backward_data(s, static_cast<const float*>(dy), static_cast<const float*>(w), static_cast<float*>(dx));
-  if (type == DType::F32 && conv2d_indirect_backward_data_applies(s))
-    return conv2d_indirect_backward_data(s, static_cast<const float*>(dy), static_cast<const float*>(w), static_cast<float*>(dx));
   return dispatch_float(type, s, [&](const auto& kern) {
     using T = typename std::decay_t<decltype(kern)>::Scalar;
     return kern.backward_data(static_cast<const T*>(dy), static_cast<const T*>(w), static_cast<T*>(dx));

@@ -313,14 +313,19 @@ bool fits(const Conv2dShape& s) {
   return s.groups == 1 && s.n > 0 && s.n * s.c * s.h * s.w <= kMaxScratch && s.n * s.k * s.p * s.q <= kMaxScratch;
 }
 
+bool strided(const Conv2dShape& s) { return s.stride_h > 1 || s.stride_w > 1; }
+
 }  // namespace
 
 // Strided kernels above 1x1 (dev/conv, 1 thread: ResNet-50's 3x3/2 layers on 8x8 and 4x4
 // planes 6.8 -> 5.0-5.5 and 6.8 -> 4.4-4.9 ms, ResNet-20's 32->64 3.7-4.0 -> 2.8-3.3 ms and
-// 16->32 4.2-5.2 -> 4.0-4.7 ms, the 7x7/2 stem by the gather tile 6.8-7.2 -> 6.4-6.5 ms);
-// stride 1 has Winograd and shifted windows, which measured faster.
+// 16->32 4.2-5.2 -> 4.0-4.7 ms, the 7x7/2 stem by the gather tile 6.8-7.2 -> 6.4-6.5 ms), and
+// kernels above 1x1 on planes of 16 values or fewer, where Winograd's transforms cost more
+// than its saved multiplies (ResNet-50's 128->128 3x3 on 4x4 forward and backward data
+// 4.27-4.34 -> 3.88-4.03 ms); on larger stride-1 planes Winograd and shifted windows
+// measured faster (20-55 %).
 bool conv2d_indirect_forward_applies(const Conv2dShape& s) {
-  return fits(s) && (s.stride_h > 1 || s.stride_w > 1) && s.r * s.s > 1;
+  return fits(s) && s.r * s.s > 1 && (strided(s) || s.h * s.w <= 16);
 }
 
 Status conv2d_indirect_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
@@ -357,7 +362,7 @@ Status conv2d_indirect_backward_data(const Conv2dShape& s, const float* dy, cons
 // 4.5 -> 4.0 ms (dev/conv, 1 thread), but its 16->32 on 32x32 4.8 -> 7.1-7.3 ms, where the
 // channels-last copy of a large input costs more than the shifted windows' waste.
 bool conv2d_indirect_backward_weight_applies(const Conv2dShape& s) {
-  return conv2d_indirect_forward_applies(s) && s.c >= 16 && s.h * s.w <= 256;
+  return fits(s) && strided(s) && s.r * s.s > 1 && s.c >= 16 && s.h * s.w <= 256;
 }
 
 Status conv2d_indirect_backward_weight(const Conv2dShape& s, const float* x, const float* dy, float* dw) {
