@@ -15,7 +15,11 @@
 // input offset) pairs they read: on ResNet's small planes the border rows and columns, and
 // for backward data the phases), so a tile of pixels sums exactly its live taps: on 8x8
 // planes at stride 2 the im2col GEMM's multiplies were 16 % padding, on 4x4 planes 31 %.
-// The tiles of Out^T fill a channels-last copy, turned into the NCHW result at the end.
+// Images go in chunks: a chunk's tiles of Out^T fill a channels-last copy, turned into the
+// NCHW result while it is still in L2.
+// Backward weight, over the same groups: dW_t = dY^T X_t with X_t's rows read in place from
+// a channels-last copy of x by the direct tile, or (fewer than 16 channels in, the stems)
+// dW^T = X dY with the taps as the gather tile's rows, read from x itself.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -32,14 +36,16 @@ namespace lb {
 namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
-// Each channels-last copy is scratch the size of its tensor; above this many floats (256 MiB)
-// conv2d_cpu.cc keeps its other paths.
+// Inputs or results above this many floats (256 MiB) keep conv2d_cpu.cc's other paths:
+// backward weight's channels-last copy of x is scratch the size of x.
 constexpr int64_t kMaxScratch = int64_t(1) << 26;
 
 // Along one axis: the result positions grouped by the taps they read. taps[c] lists class
-// c's (kernel position, input offset from the class's first input) pairs; first[o] is
-// result position o's first input index (the least it reads), cls[o] its class.
+// c's (kernel position, input offset from the position's first input) pairs, positions[c]
+// its result positions; first[o] is result position o's first input index (the least it
+// reads).
 struct AxisClasses {
   using Taps = std::vector<std::pair<int64_t, int64_t>>;
   std::vector<Taps> taps;
@@ -192,9 +198,12 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
   const int64_t panels = ceil_div(pb.outs, nr), panel = taps * pb.depth * nr;  // packed W: [panels][taps][depth][nr]
   const Layout layout = layout_of(pb);
   const int64_t per_chunk = images_per_chunk(pb, layout), chunks = ceil_div(pb.n, per_chunk);
-  const int64_t workers = std::min<int64_t>(num_threads(), chunks);
+  // Each worker a run of chunks, or with fewer chunks than threads (small batches) chunk by
+  // chunk with each stage over the pool: the scratch of one.
+  const bool by_workers = chunks >= num_threads();
+  const int64_t workers = by_workers ? num_threads() : 1;
   // Per worker: the chunk's channels-last result, and input where the layout copies it.
-  const int64_t per_worker = ceil_div(per_chunk * (out_image + (layout.channels_last ? in_image : 0)), 16) * 16;
+  const int64_t per_worker = round_up(per_chunk * (out_image + (layout.channels_last ? in_image : 0)), 16);
   std::unique_ptr<float[]> scratch_store, w_store;
   float *scratch = nullptr, *wp = nullptr;
   LB_RETURN_IF_FAILED(aligned_scratch(workers * per_worker, &scratch_store, &scratch));
@@ -268,8 +277,7 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
   auto copy_out = [&](int64_t n0, int64_t i, const float* out_t) {
     sgemm_interleave(out_t + i * out_image, pb.outs, out_plane, pb.outs, static_cast<int>(out_plane), out + (n0 + i) * out_image);
   };
-  if (chunks >= num_threads()) {
-    // Each worker a run of chunks, each stage in turn on its own scratch.
+  if (by_workers) {
     parallel_tasks(workers, [&](int64_t wk) {
       float* out_t = scratch + wk * per_worker;
       float* in_t = out_t + per_chunk * out_image;
@@ -282,7 +290,6 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
       }
     });
   } else {
-    // Fewer chunks than threads (small batches): chunk by chunk, each stage over the pool.
     float* out_t = scratch;
     float* in_t = out_t + per_chunk * out_image;
     for (int64_t n0 = 0; n0 < pb.n; n0 += per_chunk) {
@@ -302,9 +309,6 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
   return Status::Ok();
 }
 
-int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
-
-
 // Pixels per block of backward weight's depth: a block's channels-last input rows and dY
 // panels stay in L2 while every live tap and panel runs over them.
 constexpr int64_t kWeightBlock = 256;
@@ -314,6 +318,23 @@ bool fits(const Conv2dShape& s) {
 }
 
 bool strided(const Conv2dShape& s) { return s.stride_h > 1 || s.stride_w > 1; }
+
+// dw [K, C, R, S] = the workers' accumulators added in worker order (so the result does not
+// depend on scheduling); weight (k, c, tap t) of worker wk at scratch + wk * per_worker + at(k, c, t).
+template <typename At>
+void add_accumulators(const Conv2dShape& s, const float* scratch, int64_t per_worker, int64_t workers, const At& at,
+                      float* dw) {
+  const int64_t rs = s.r * s.s;
+  parallel_for(s.k, 1, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k)
+      for (int64_t c = 0; c < s.c; ++c)
+        for (int64_t t = 0; t < rs; ++t) {
+          float sum = 0.0f;
+          for (int64_t wk = 0; wk < workers; ++wk) sum += scratch[wk * per_worker + at(k, c, t)];
+          dw[(k * s.c + c) * rs + t] = sum;
+        }
+  });
+}
 
 }  // namespace
 
@@ -432,15 +453,7 @@ Status conv2d_indirect_backward_weight(const Conv2dShape& s, const float* x, con
       }
     }
   });
-  parallel_for(s.k, 1, [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k)
-      for (int64_t c = 0; c < s.c; ++c)
-        for (int64_t t = 0; t < rs; ++t) {
-          float sum = 0.0f;
-          for (int64_t wk = 0; wk < workers; ++wk) sum += scratch[wk * per_worker + (t * kp + k) * cp + c];
-          dw[(k * s.c + c) * rs + t] = sum;
-        }
-  });
+  add_accumulators(s, scratch, per_worker, workers, [&](int64_t k, int64_t c, int64_t t) { return (t * kp + k) * cp + c; }, dw);
   return Status::Ok();
 }
 
@@ -485,12 +498,12 @@ Status conv2d_indirect_stem_backward_weight(const Conv2dShape& s, const float* x
       const int64_t n0 = chunk * per_chunk, n1 = std::min(s.n, n0 + per_chunk);
       for (int64_t i = n0; i < n1; ++i)
         sgemm_interleave(dy + i * s.k * pq, pq, s.k, pq, static_cast<int>(kp), dyt + (i - n0) * pq * kp);
-      const float* b = dyt - n0 * pq * kp;  // dY rows count from image 0
       for (const Group& g : groups) {
         const int64_t depth = (n1 - n0) * g.per_image();
         const int64_t live = static_cast<int64_t>(g.tap.size()), rows_total = s.c * live;  // rows (c, j): j a live tap
-        if (depth == 0) continue;
+        if (depth == 0 || live == 0) continue;
         g.offsets(n0 * g.per_image(), depth, x_cols.data(), dy_rows.data());
+        for (int64_t i = 0; i < depth; ++i) dy_rows[i] -= n0 * pq * kp;  // rows of the chunk's dyt
         for (int64_t r0 = 0; r0 < rows_total; r0 += mr) {
           const int64_t count = std::min(mr, rows_total - r0);
           const float* rows[16];
@@ -499,7 +512,7 @@ Status conv2d_indirect_stem_backward_weight(const Conv2dShape& s, const float* x
             rows[i] = x + row / live * hw + g.tap_in[row % live];
           }
           for (int64_t k0 = 0; k0 < kp; k0 += nr) {
-            kern.tile_gather(depth, rows, x_cols.data(), b + k0, dy_rows.data(), tile);
+            kern.tile_gather(depth, rows, x_cols.data(), dyt + k0, dy_rows.data(), tile);
             for (int64_t i = 0; i < count; ++i) {
               const int64_t row = r0 + i;
               float* a = acc + (g.tap[row % live] * s.c + row / live) * kp + k0;
@@ -510,15 +523,7 @@ Status conv2d_indirect_stem_backward_weight(const Conv2dShape& s, const float* x
       }
     }
   });
-  parallel_for(s.k, 1, [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k)
-      for (int64_t c = 0; c < s.c; ++c)
-        for (int64_t t = 0; t < rs; ++t) {
-          float sum = 0.0f;
-          for (int64_t wk = 0; wk < workers; ++wk) sum += scratch[wk * per_worker + (t * s.c + c) * kp + k];
-          dw[(k * s.c + c) * rs + t] = sum;
-        }
-  });
+  add_accumulators(s, scratch, per_worker, workers, [&](int64_t k, int64_t c, int64_t t) { return (t * s.c + c) * kp + k; }, dw);
   return Status::Ok();
 }
 
