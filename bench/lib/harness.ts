@@ -48,8 +48,9 @@ export function median(xs: readonly number[]): number {
  * How long each side runs the op untimed before its timed reps (the peer's serve.py alike):
  * at least one call, and long enough for the other side's threads to go quiet. PyTorch's
  * OpenMP workers spin for milliseconds after each call on the same cores; with a single
- * warm-up call our timed reps often ran against them (2-2.5x slow samples in 18-20 % of
- * ours, 2-3 shapes' medians below 0.8x), with 10 ms in 4-10 % (bench/README.md).
+ * warm-up call our timed reps often ran against them (conv bench: 18-20 % of our samples
+ * above 1.4x their case's quickest, 2-3 shapes' medians below 0.8x), with 10 ms 4-10 %
+ * (bench/README.md).
  */
 export const WARM_UP_S = 0.01;
 

@@ -20,12 +20,12 @@
 // that cover the whole plane to conv2d_dense_cpu.cc; strided kernels above 1x1, and those
 // on planes of 16 values or fewer, to the indirect GEMM (conv2d_indirect_cpu.cc: forward,
 // backward data from 16 channels in and out, backward weight of strided ones from 16
-// channels in on planes up to 16x16), as is the backward weight
-// of kernels above 1x1 over fewer than 16 channels (the stems); and the float32 forwards
-// left over (one group: stride 1 where Winograd and shifted windows do not apply; several
-// groups), and backward weights of kernels above 1x1, skip unfolding too: one GEMM over the
-// batch gathers col's panels from a zero-bordered copy of x (ImplicitCol). Float64 keeps im2col throughout, the reference the float32
-// paths are tested against.
+// channels in on planes up to 16x16), as is the backward weight of kernels above 1x1 over
+// fewer than 16 channels (the stems); and the float32 forwards left over (stride 1 where
+// Winograd and shifted windows do not apply, several groups), and backward weights of
+// kernels above 1x1, skip unfolding too: one GEMM over the batch gathers col's panels from
+// a zero-bordered copy of x (ImplicitCol). Float64 keeps im2col throughout, the reference
+// the float32 paths are tested against.
 // Bench: `pnpm --filter @largebatch/bench conv` (ResNet shapes against PyTorch), per shape
 // `make -C dev/conv bench`.
 #include <algorithm>
