@@ -35,6 +35,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../../core/int_math.h"
 #include "../../core/thread_pool.h"
 #include "../gemm/gemm.h"
 #include "conv2d.h"
@@ -47,7 +48,6 @@ constexpr int64_t kMaxColElements = int64_t(1) << 22;
 // The GEMM width a chunk aims for: enough columns to amortise packing W_g.
 constexpr int64_t kTargetColumns = 512;
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
           float beta, float* c, int64_t ldc) {

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "../../core/int_math.h"
 #include "../../core/thread_pool.h"
 #include "../gemm/gemm.h"
 #include "../gemm/gemm_microkernel.h"
@@ -35,8 +36,6 @@
 namespace lb {
 namespace {
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 // Inputs or results above this many floats (256 MiB) keep conv2d_cpu.cc's other paths:
 // backward weight's channels-last copy of x is scratch the size of x.
@@ -241,12 +240,6 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
     size_t group;
     int64_t first;
   };
-  auto tiles_of = [&](int64_t nb) {
-    std::vector<Tile> tiles;
-    for (size_t gi = 0; gi < groups.size(); ++gi)
-      for (int64_t first = 0; first < nb * groups[gi].per_image(); first += mr) tiles.push_back({gi, first});
-    return tiles;
-  };
   auto copy_in = [&](int64_t n0, int64_t i, float* in_t) {
     sgemm_interleave(in + (n0 + i) * in_image, pb.in_h * pb.in_w, pb.depth, pb.in_h * pb.in_w, static_cast<int>(pb.depth),
                      in_t + i * in_image);
@@ -285,7 +278,9 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
         const int64_t n0 = chunk * per_chunk, nb = std::min(per_chunk, pb.n - n0);
         if (layout.channels_last)
           for (int64_t i = 0; i < nb; ++i) copy_in(n0, i, in_t);
-        for (const Tile& tl : tiles_of(nb)) run_tile(tl, nb, layout.channels_last ? in_t : in + n0 * in_image, out_t);
+        for (size_t gi = 0; gi < groups.size(); ++gi)
+          for (int64_t first = 0; first < nb * groups[gi].per_image(); first += mr)
+            run_tile({gi, first}, nb, layout.channels_last ? in_t : in + n0 * in_image, out_t);
         for (int64_t i = 0; i < nb; ++i) copy_out(n0, i, out_t);
       }
     });
@@ -298,7 +293,9 @@ Status run(const Problem& pb, const float* in, const float* w, float* out) {
         parallel_for(nb, 1, [&](int64_t i0, int64_t i1) {
           for (int64_t i = i0; i < i1; ++i) copy_in(n0, i, in_t);
         });
-      const std::vector<Tile> tiles = tiles_of(nb);
+      std::vector<Tile> tiles;  // dealt over the pool
+      for (size_t gi = 0; gi < groups.size(); ++gi)
+        for (int64_t first = 0; first < nb * groups[gi].per_image(); first += mr) tiles.push_back({gi, first});
       parallel_tasks(static_cast<int64_t>(tiles.size()),
                      [&](int64_t t) { run_tile(tiles[t], nb, layout.channels_last ? in_t : in + n0 * in_image, out_t); });
       parallel_for(nb, 1, [&](int64_t i0, int64_t i1) {

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "../../core/int_math.h"
 #include "../../core/simd_clones.h"
 #include "../../core/thread_pool.h"
 #include "../gemm/gemm.h"
@@ -32,8 +33,6 @@
 namespace lb {
 namespace {
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 // Wide columns a chunk aims for (as conv2d_cpu.cc's kTargetColumns): enough to amortise
 // packing W_g.

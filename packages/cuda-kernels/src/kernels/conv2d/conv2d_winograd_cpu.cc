@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 
+#include "../../core/int_math.h"
 #include "../../core/thread_pool.h"
 #include "../gemm/gemm.h"
 #include "../gemm/gemm_microkernel.h"
@@ -33,8 +34,6 @@
 namespace lb {
 namespace {
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 // A block's V and M together in at most this many floats: half of this machine's 1 MiB L2.
 constexpr int64_t kBlockFloats = int64_t(1) << 17;

@@ -22,6 +22,7 @@
 #include <xmmintrin.h>
 #endif
 
+#include "../../core/int_math.h"
 #include "../../core/simd_clones.h"
 #include "../../core/thread_pool.h"
 #include "gemm_microkernel.h"
@@ -29,8 +30,6 @@
 namespace lb {
 namespace {
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 // Splits [0, n) into about-equal blocks of at most `most` (a multiple of `unit`), each a
 // multiple of `unit` except the last: equal blocks avoid a thin last block.
